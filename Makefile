@@ -1,0 +1,83 @@
+# Launchdeck: `make run` serves the app with demo data; `make test` runs every check and test.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+VENDOR := src/launchdeck/core/static/vendor
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export LAUNCHDECK_DATA_DIR ?= $(CURDIR)/var
+LAUNCHDECK_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+export LAUNCHDECK_TEST_DATABASE_URL
+
+.PHONY: run test lint test-sqlite test-postgres assets install install-test chromium clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed-run: $(BIN)/python pyproject.toml requirements/lock.txt
+	$(BIN)/pip install --quiet -c requirements/lock.txt -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed-run
+	$(BIN)/pip install --quiet -c requirements/lock.txt -e '.[test]'
+	touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+$(VENDOR)/.copied: node_modules/.package-lock.json
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/bootstrap $(VENDOR)/bootstrap-icons $(VENDOR)/htmx $(VENDOR)/echarts
+	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/js/bootstrap.bundle.min.js $(VENDOR)/bootstrap/
+	cp -r node_modules/bootstrap-icons/font/bootstrap-icons.min.css node_modules/bootstrap-icons/font/fonts $(VENDOR)/bootstrap-icons/
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
+	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/echarts/
+	touch $@
+
+install: $(VENV)/.installed-run assets
+install-test: $(VENV)/.installed-test assets chromium
+assets: $(VENDOR)/.copied
+
+$(LAUNCHDECK_DATA_DIR)/secret_key:
+	mkdir -p $(LAUNCHDECK_DATA_DIR)
+	umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
+
+run: install $(LAUNCHDECK_DATA_DIR)/secret_key
+	@export LAUNCHDECK_SECRET_KEY_FILE=$(LAUNCHDECK_DATA_DIR)/secret_key; \
+	$(BIN)/launchdeck collectstatic --noinput -v0 && \
+	$(BIN)/launchdeck migrate --noinput -v0 && \
+	$(BIN)/launchdeck demo --preset demo --if-empty && \
+	echo "" && \
+	echo "  Launchdeck: http://$(HOST):$(PORT)/" && \
+	echo "  Demo logins (password launchdeck-demo): admin, portfolio_manager, release_manager," && \
+	echo "    environment_manager, quality_manager, service_manager, project_manager, viewer" && \
+	echo "" && \
+	exec $(BIN)/launchdeck serve --host $(HOST) --port $(PORT)
+
+chromium:
+	@command -v chromium >/dev/null || { echo "Installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	LAUNCHDECK_DEBUG=1 LAUNCHDECK_DATABASE_URL=sqlite:///:memory: $(BIN)/launchdeck makemigrations --check --dry-run
+
+test-sqlite: install-test
+	LAUNCHDECK_DATABASE_URL=sqlite:///:memory: $(BIN)/pytest -q
+
+test-postgres: install-test
+	@if $(BIN)/python -m launchdeck.core.dbcheck "$(LAUNCHDECK_TEST_DATABASE_URL)"; then \
+	  echo "== PostgreSQL leg: $(LAUNCHDECK_TEST_DATABASE_URL)"; \
+	  LAUNCHDECK_DATABASE_URL="$(LAUNCHDECK_TEST_DATABASE_URL)" $(BIN)/pytest -q; \
+	elif [ "$${CI:-}" = "true" ]; then \
+	  echo "!! PostgreSQL is not reachable at $(LAUNCHDECK_TEST_DATABASE_URL) and CI=true: failing." >&2; exit 1; \
+	else \
+	  echo ""; echo "!! PostgreSQL LEG SKIPPED: no PostgreSQL reachable at $(LAUNCHDECK_TEST_DATABASE_URL) (set LAUNCHDECK_TEST_DATABASE_URL)."; echo ""; \
+	fi
+
+test: install-test lint test-sqlite test-postgres
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR) build *.egg-info

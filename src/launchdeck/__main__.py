@@ -1,0 +1,4 @@
+from launchdeck.cli import main
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,24 @@
+"""The one REST API, mounted at /api/v1/."""
+
+from ninja import NinjaAPI
+
+from launchdeck import __version__
+from launchdeck.accounts.api import router as accounts_router
+from launchdeck.accounts.auth import API_AUTH
+from launchdeck.audit.api import router as audit_router
+from launchdeck.core.api import install_error_handlers
+
+api = NinjaAPI(
+    title="Launchdeck API",
+    version=__version__,
+    description=(
+        "Enterprise release management. Authenticate with a browser session (send the CSRF token on writes) "
+        "or `Authorization: Bearer <token>`. Errors are `{detail, errors: [{field, message}]}`. "
+        "Edits carry the `version` you read; a stale version gets 409 and changes nothing."
+    ),
+    auth=API_AUTH,
+    urls_namespace="api",
+)
+install_error_handlers(api)
+api.add_router("", accounts_router)
+api.add_router("", audit_router)

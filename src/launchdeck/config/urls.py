@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from launchdeck.config.api import api
+from launchdeck.core import views as core_views
+
+admin.site.site_header = "Launchdeck administration"
+admin.site.site_title = "Launchdeck admin"
+
+urlpatterns = [
+    path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("accounts/", include("launchdeck.accounts.urls")),
+    path("audit/", include("launchdeck.audit.urls")),
+    path("", include("launchdeck.core.urls")),
+]

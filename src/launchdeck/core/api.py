@@ -1,0 +1,140 @@
+"""API plumbing shared by every router: the one error format, pagination with a total, sorting."""
+
+import logging
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest
+from ninja import Field, NinjaAPI, Schema
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.pagination import PaginationBase
+
+from launchdeck.core.errors import DomainError, ValidationFailed
+
+logger = logging.getLogger(__name__)
+
+
+class FieldErrorOut(Schema):
+    field: str | None
+    message: str
+
+
+class ErrorOut(Schema):
+    """Every error the API returns has this shape."""
+
+    detail: str
+    errors: list[FieldErrorOut] = []
+
+
+MAX_ID = 2**63 - 1
+
+ERROR_RESPONSES = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+READ_RESPONSES = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+
+
+def error_response(api: NinjaAPI, request: HttpRequest, status: int, detail: str, errors=()):
+    return api.create_response(request, {"detail": detail, "errors": list(errors)}, status=status)
+
+
+def _location(loc) -> str | None:
+    """A field name from a pydantic error location, without Ninja's `body`/`query`/`payload` prefixes."""
+    parts = [str(part) for part in loc if part not in ("body", "query", "path", "header", "cookie", "form", "payload")]
+    return ".".join(parts) or None
+
+
+def install_error_handlers(api: NinjaAPI) -> None:
+    """Map every error to `{"detail": ..., "errors": [{"field": ..., "message": ...}]}` with the right status."""
+
+    @api.exception_handler(DomainError)
+    def on_domain_error(request, exc: DomainError):
+        return error_response(api, request, exc.status, exc.detail, exc.errors)
+
+    @api.exception_handler(NinjaValidationError)
+    def on_validation_error(request, exc: NinjaValidationError):
+        errors = [
+            {"field": _location(error.get("loc", ())), "message": error.get("msg", "Invalid value.")}
+            for error in exc.errors
+        ]
+        return error_response(api, request, 422, "Some values are not valid.", errors)
+
+    @api.exception_handler(AuthenticationError)
+    def on_authentication_error(request, exc):
+        return error_response(api, request, 401, "Authentication is required: sign in or send a valid bearer token.")
+
+    @api.exception_handler(AuthorizationError)
+    def on_authorization_error(request, exc):
+        return error_response(api, request, 403, str(exc) or "Forbidden.")
+
+    @api.exception_handler(HttpError)
+    def on_http_error(request, exc: HttpError):
+        detail = str(exc)
+        if detail.startswith("Cannot parse request body"):
+            detail = "The request body is not valid JSON."
+        return error_response(api, request, exc.status_code, detail)
+
+    @api.exception_handler(Http404)
+    def on_not_found(request, exc):
+        return error_response(api, request, 404, "Not found.")
+
+    @api.exception_handler(ObjectDoesNotExist)
+    def on_object_missing(request, exc):
+        return error_response(api, request, 404, "Not found.")
+
+    @api.exception_handler(DjangoValidationError)
+    def on_django_validation_error(request, exc: DjangoValidationError):
+        if hasattr(exc, "error_dict"):
+            errors = [{"field": field, "message": m} for field, messages in exc.message_dict.items() for m in messages]
+        else:
+            errors = [{"field": None, "message": m} for m in exc.messages]
+        return error_response(api, request, 422, "Some values are not valid.", errors)
+
+
+class PageOut(Schema):
+    """Page metadata wrapped around every list."""
+
+    count: int
+    limit: int
+    offset: int
+
+
+class Pagination(PaginationBase):
+    """`?limit=&offset=` pagination; the response carries the items and the total count."""
+
+    class Input(Schema):
+        limit: int = Field(50, ge=1, le=500, description="Items per page, 1 to 500.")
+        offset: int = Field(0, ge=0, le=10_000_000, description="Items to skip.")
+
+    class Output(Schema):
+        items: list[Any]
+        count: int
+        limit: int
+        offset: int
+
+    items_attribute = "items"
+
+    def paginate_queryset(self, queryset: QuerySet, pagination: Input, **params) -> dict:
+        return {
+            "items": list(queryset[pagination.offset : pagination.offset + pagination.limit]),
+            "count": queryset.count(),
+            "limit": pagination.limit,
+            "offset": pagination.offset,
+        }
+
+
+def apply_sort(queryset: QuerySet, sort: str | None, allowed: dict[str, str], default: str) -> QuerySet:
+    """Order by `sort` (a public field name, `-` for descending; comma-separated for several).
+
+    Only names in `allowed` (public name → ORM path) are accepted; anything else is a 422 naming the choices.
+    """
+    ordering = []
+    for part in (sort or default).split(","):
+        part = part.strip()
+        descending = part.startswith("-")
+        name = part.lstrip("-")
+        if name not in allowed:
+            raise ValidationFailed.field("sort", f"Cannot sort by {name!r}; choose from {', '.join(sorted(allowed))}.")
+        ordering.append(("-" if descending else "") + allowed[name])
+    return queryset.order_by(*ordering, "-pk" if ordering and ordering[0].startswith("-") else "pk")

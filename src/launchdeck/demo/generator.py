@@ -1,0 +1,170 @@
+"""Deterministic demo data: the same seed always gives the same data.
+
+Rows a person would create one at a time go through the services, so they obey the rules and leave audit
+events; volume (the enterprise preset's thousands of rows) goes in with bulk inserts.
+"""
+
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+
+from launchdeck.accounts import services as accounts
+from launchdeck.accounts.models import RoleAssignment, User
+from launchdeck.accounts.roles import Role
+from launchdeck.audit.context import audit_context
+
+DEMO_PASSWORD = "launchdeck-demo"
+PRESETS = ("demo", "enterprise")
+
+FIRST_NAMES = (
+    "Aisha",
+    "Ben",
+    "Chloé",
+    "Dmitri",
+    "Elena",
+    "Farid",
+    "Grace",
+    "Hiro",
+    "Ines",
+    "Jonas",
+    "Kavya",
+    "Liam",
+    "Maya",
+    "Nikolai",
+    "Olga",
+    "Pedro",
+    "Qing",
+    "Rosa",
+    "Sven",
+    "Tariq",
+    "Uma",
+    "Viktor",
+    "Wen",
+    "Yusuf",
+    "Zara",
+)
+LAST_NAMES = (
+    "Adeyemi",
+    "Bauer",
+    "Castillo",
+    "Dubois",
+    "Eriksen",
+    "Fischer",
+    "García",
+    "Haddad",
+    "Ivanova",
+    "Jensen",
+    "Kowalski",
+    "Lindqvist",
+    "Moreau",
+    "Nakamura",
+    "O'Brien",
+    "Patel",
+    "Rossi",
+    "Schmidt",
+    "Tanaka",
+    "Novak",
+)
+ROLE_PEOPLE = {
+    Role.ADMIN: ("Ada", "Admin"),
+    Role.PORTFOLIO_MANAGER: ("Priya", "Raman"),
+    Role.RELEASE_MANAGER: ("Rafael", "Mendes"),
+    Role.ENVIRONMENT_MANAGER: ("Eva", "Lindgren"),
+    Role.QUALITY_MANAGER: ("Quentin", "Moreau"),
+    Role.SERVICE_MANAGER: ("Sofia", "Marchetti"),
+    Role.PROJECT_MANAGER: ("Paul", "Okafor"),
+    Role.VIEWER: ("Victor", "Hale"),
+}
+EXTRA_USERS = {"demo": 12, "enterprise": 400}
+
+
+@dataclass
+class DemoResult:
+    preset: str
+    seed: int
+    created: Counter = field(default_factory=Counter)
+
+    def lines(self) -> list[str]:
+        return [f"{name:<24} {count:>9,}" for name, count in sorted(self.created.items())]
+
+
+def _role_users(result: DemoResult) -> dict[str, User]:
+    """One user per role, named after the role, signing in with the documented demo password."""
+    users = {}
+    for role, (first, last) in ROLE_PEOPLE.items():
+        users[role] = accounts.user_create(
+            actor=None,
+            username=role,
+            password=DEMO_PASSWORD,
+            roles=[role],
+            first_name=first,
+            last_name=last,
+            email=f"{role.replace('_', '.')}@example.com",
+        )
+        result.created["users (one per role)"] += 1
+    return users
+
+
+def _colleagues(rng: random.Random, count: int, result: DemoResult) -> None:
+    """More people with roles, in bulk (one password hash shared, so loading stays fast)."""
+    password = make_password(DEMO_PASSWORD)
+    working_roles = [role for role in Role.values if role != Role.ADMIN]
+    taken = set(User.objects.values_list("username", flat=True))
+    people, assignments = [], []
+    for index in range(count):
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        username = f"{first}.{last}".lower().replace("'", "").replace("é", "e").replace("í", "i")
+        if username in taken:
+            username = f"{username}{index}"
+        taken.add(username)
+        people.append(
+            User(
+                username=username, first_name=first, last_name=last, password=password, email=f"{username}@example.com"
+            )
+        )
+    User.objects.bulk_create(people, batch_size=500)
+    for user in User.objects.filter(username__in=[p.username for p in people]):
+        for role in rng.sample(working_roles, k=1 if rng.random() < 0.85 else 2):
+            assignments.append(RoleAssignment(user=user, role=role))
+    RoleAssignment.objects.bulk_create(assignments, batch_size=1000)
+    result.created["users (colleagues)"] += len(people)
+    result.created["role assignments"] += len(assignments) + len(ROLE_PEOPLE)
+
+
+def _tokens(users: dict[str, User], result: DemoResult) -> None:
+    """A CI pipeline token for the release manager and one the environment manager has already revoked."""
+    accounts.api_token_create(
+        actor=users[Role.RELEASE_MANAGER],
+        user=users[Role.RELEASE_MANAGER],
+        name="CI pipeline: payments",
+        expires_in_days=90,
+    )
+    old, _ = accounts.api_token_create(
+        actor=users[Role.ENVIRONMENT_MANAGER],
+        user=users[Role.ENVIRONMENT_MANAGER],
+        name="Old provisioning script",
+        expires_in_days=30,
+    )
+    accounts.api_token_revoke(actor=users[Role.ENVIRONMENT_MANAGER], token=old, reason="Script retired")
+    result.created["API tokens"] += 2
+
+
+def load_demo(*, preset: str = "demo", seed: int = 1) -> DemoResult:
+    """Load a preset into an empty database, all in one transaction."""
+    if preset not in PRESETS:
+        raise ValueError(f"Unknown preset {preset!r}; choose from {', '.join(PRESETS)}.")
+    rng = random.Random(seed)
+    result = DemoResult(preset=preset, seed=seed)
+    with audit_context("cli", operator="demo-loader"), transaction.atomic():
+        users = _role_users(result)
+        _colleagues(rng, EXTRA_USERS[preset], result)
+        _tokens(users, result)
+    return result
+
+
+def database_is_empty() -> bool:
+    """No user exists yet: the state in which `make run` loads the demo preset."""
+    return not User.objects.exists()
