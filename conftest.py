@@ -33,7 +33,7 @@ def release_manager(make_user):
 @pytest.fixture
 def api_as(db):
     """`api_as(user)`: a JSON API client authenticated with a bearer token of `user`; `api_as(None)` is anonymous."""
-    from launchdeck.core.testing import ApiClient, bearer_token_for
+    from launchdeck.accounts.testing import ApiClient, bearer_token_for
 
     def make(user):
         return ApiClient(bearer_token_for(user) if user is not None else None)

@@ -30,7 +30,7 @@ Usage: launchdeck <command> [options]     (launchdeck <command> --help for each)
   serve                     serve the app with gunicorn (default http://127.0.0.1:8000)
   demo --preset demo|enterprise [--seed N] [--if-empty]
                             load deterministic demo data
-  user create|list|set-roles|set-password
+  user create|list|set-roles|set-password|unlock
                             manage people who sign in
   token create --user NAME [--name TEXT] [--expires DAYS]
   token list [--user NAME]  token revoke ID

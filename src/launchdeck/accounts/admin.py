@@ -1,4 +1,6 @@
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
+from django.contrib.auth.models import Group
 
 from launchdeck.accounts.models import ApiToken, RoleAssignment, User
 from launchdeck.core.admin import ReadOnlyAdmin
@@ -35,3 +37,17 @@ class ApiTokenAdmin(ReadOnlyAdmin):
     list_filter = ("revoked_at",)
     search_fields = ("name", "prefix", "user__username")
     exclude = ("digest",)
+
+
+def lock_down_third_party_admin() -> None:
+    """Make the admin pages of Django's groups and the login-throttling records browse-only.
+
+    Called from the URL configuration, after every app's admin module has registered its models. Roles replace
+    groups, and unlocking a user goes through the audited `user_unlock` service, not a silent delete here.
+    """
+    if admin.site.is_registered(Group):
+        admin.site.unregister(Group)
+    for model in (AccessAttempt, AccessLog, AccessFailureLog):
+        if admin.site.is_registered(model):
+            admin.site.unregister(model)
+        admin.site.register(model, ReadOnlyAdmin)

@@ -30,6 +30,13 @@ class BearerToken(HttpBearer):
 class Session(SessionAuth):
     """The signed-in browser session; writes must carry the CSRF token."""
 
+    def __call__(self, request):
+        # Without a signed-in session this scheme does not apply, so the caller gets the 401 of an unauthenticated
+        # request rather than a CSRF 403; CSRF is checked on every request that a session does authenticate.
+        if not request.user.is_authenticated:
+            return None
+        return super().__call__(request)
+
     def authenticate(self, request, key):
         user = super().authenticate(request, key)
         return _refuse_read_only_writes(request, user) if user is not None else None

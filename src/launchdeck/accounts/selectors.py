@@ -56,3 +56,12 @@ def api_token_list(*, user, owner: User | None = None, state: str | None = None)
 def api_token_get(*, user, token_id: int, action: str = "view") -> ApiToken:
     """One token `user` may see (or act on), or NotFound — never a hint that someone else's token exists."""
     return ApiToken.objects.restrict(user, action).select_related("user").get_visible(pk=token_id)
+
+
+def user_failed_logins(*, user, subject: User) -> int:
+    """How many failed sign-in attempts are held against `subject` (what locks them out), for administrators."""
+    if not user.has_perm("accounts.change_user"):
+        return 0
+    from axes.models import AccessAttempt
+
+    return sum(AccessAttempt.objects.filter(username=subject.username).values_list("failures_since_start", flat=True))

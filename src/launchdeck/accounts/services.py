@@ -56,6 +56,9 @@ def _set_roles(user: User, roles: list[str]) -> None:
     existing = set(RoleAssignment.objects.filter(user=user).values_list("role", flat=True))
     RoleAssignment.objects.bulk_create([RoleAssignment(user=user, role=role) for role in roles if role not in existing])
     user.is_staff = Role.ADMIN in roles
+    # Forget roles read earlier (a prefetch or the cached property), so the audit data and the response
+    # describe the roles as they are now.
+    getattr(user, "_prefetched_objects_cache", {}).pop("role_assignments", None)
     user.__dict__.pop("roles", None)
 
 
@@ -189,3 +192,14 @@ def api_token_authenticate(raw: str) -> User | None:
     if token.last_used_at is None or now - token.last_used_at > datetime.timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+@transaction.atomic
+def user_unlock(*, actor: User | None, user: User) -> int:
+    """Clear the failed sign-in attempts that lock `user` out; returns how many records were cleared."""
+    require_perm(actor, "accounts.change_user", user)
+    from axes.utils import reset
+
+    cleared = reset(username=user.username)
+    audit_record(actor, "user.unlocked", user, new={"failed_attempt_records_cleared": cleared})
+    return cleared

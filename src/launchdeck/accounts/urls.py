@@ -14,4 +14,5 @@ urlpatterns = [
     path("users/", views.user_list, name="user_list"),
     path("users/new/", views.user_create, name="user_create"),
     path("users/<str:username>/", views.user_detail, name="user_detail"),
+    path("users/<str:username>/unlock/", views.user_unlock, name="user_unlock"),
 ]

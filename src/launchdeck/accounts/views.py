@@ -144,9 +144,23 @@ def user_detail(request, username: str):
     elif request.method == "POST":
         raise PermissionDenied("Your role does not allow changing users.")
     tokens = selectors.api_token_list(user=request.user, owner=subject) if can_change else []
+    failed_logins = selectors.user_failed_logins(user=request.user, subject=subject)
     return render(
         request,
         "accounts/user_detail.html",
-        {"subject": subject, "form": form, "tokens": tokens},
+        {"subject": subject, "form": form, "tokens": tokens, "failed_logins": failed_logins},
         status=422 if form is not None and form.errors else 200,
     )
+
+
+@login_required
+@require_POST
+def user_unlock(request, username: str):
+    subject = selectors.user_get(user=request.user, username=username)
+    try:
+        services.user_unlock(actor=request.user, user=subject)
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, f"{subject.username} may sign in again.")
+    return redirect("accounts:user_detail", username=subject.username)

@@ -1,9 +1,9 @@
-import datetime
 from typing import Annotated
 
 from django.http import HttpRequest
 from ninja import Field, Path, Query, Router, Schema
 from ninja.pagination import paginate
+from pydantic import AwareDatetime
 
 from launchdeck.audit import selectors
 from launchdeck.audit.choices import AuditSource
@@ -22,8 +22,8 @@ class AuditEventFilter(Schema):
     actor: str | None = Field(None, max_length=150, description="The acting username (or operator).")
     event_type: str | None = Field(None, max_length=80, description="`user.created`, or `user` for all user events.")
     source: AuditSource | None = None
-    since: datetime.datetime | None = None
-    until: datetime.datetime | None = None
+    since: AwareDatetime | None = Field(None, description="From this time on (ISO 8601 with a time zone).")
+    until: AwareDatetime | None = Field(None, description="Before this time (ISO 8601 with a time zone).")
     sort: str | None = None
 
 

@@ -68,3 +68,15 @@ def default_operator() -> str:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):
         return "cli:unknown"
+
+
+def audited_job(func):
+    """Run a background job's body inside an audit context with source `job`, named after the job."""
+    import functools
+
+    @functools.wraps(func)
+    def run(*args, **kwargs):
+        with audit_context(AuditSource.JOB, operator=f"job:{func.__module__}.{func.__qualname__}"):
+            return func(*args, **kwargs)
+
+    return run

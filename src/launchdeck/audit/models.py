@@ -42,7 +42,10 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
-        indexes = [models.Index(fields=["object_type", "object_id", "-occurred_at"], name="audit_object_idx")]
+        indexes = [
+            models.Index(fields=["object_type", "object_id", "-occurred_at"], name="audit_object_idx"),
+            models.Index(fields=["actor_name", "-occurred_at"], name="audit_actor_idx"),
+        ]
 
     def __str__(self):
         return f"{self.event_type} {self.object_repr} by {self.actor_name or 'system'}"

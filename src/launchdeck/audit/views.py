@@ -1,6 +1,7 @@
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
 
 from launchdeck.audit import selectors
 from launchdeck.audit.choices import AuditSource
@@ -9,6 +10,7 @@ from launchdeck.core.views import visible_object
 PAGE_SIZE = 50
 
 
+@require_GET
 @login_required
 def object_history(request, object_type: str, object_id: str):
     """The History tab of any object page (loaded with htmx), for objects the user may view."""
@@ -17,7 +19,9 @@ def object_history(request, object_type: str, object_id: str):
     return render(request, "audit/partials/_history.html", {"events": events, "object": obj})
 
 
+@require_GET
 @login_required
+@permission_required("audit.view_auditevent", raise_exception=True)
 def audit_event_list(request):
     """The audit trail page: every change, filterable by type, actor and source."""
     filters = {

@@ -4,10 +4,11 @@ from pathlib import Path
 
 import dj_database_url
 
-from launchdeck.config.env import env_bool, env_list, env_str, secret_key
+from launchdeck.core.env import env_bool, env_int, env_list, env_str, secret_key
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("DATA_DIR", "var")).resolve()
+PROXY_COUNT = env_int("PROXY_COUNT", 0, minimum=0, maximum=10)
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = secret_key(debug=DEBUG)
@@ -19,25 +20,28 @@ LANGUAGE_CODE = "en-gb"
 USE_I18N = True
 
 INSTALLED_APPS = [
+    # Launchdeck's apps come first so that their commands (createsuperuser, changepassword) replace Django's.
+    "launchdeck.core",
+    "launchdeck.audit",
+    "launchdeck.accounts",
+    "launchdeck.demo",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "ninja",
     "django_htmx",
     "template_partials",
     "axes",
-    "launchdeck.core",
-    "launchdeck.audit",
-    "launchdeck.accounts",
-    "launchdeck.demo",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "launchdeck.core.middleware.RequestIdMiddleware",
+    "launchdeck.core.middleware.ApiErrorFormatMiddleware",
     "launchdeck.core.middleware.DomainErrorMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -74,6 +78,8 @@ def _database(url: str) -> dict:
     """Parse a database URL; SQLite gets WAL, a busy timeout and IMMEDIATE transactions so writers queue."""
     config = dj_database_url.parse(url, conn_max_age=0 if url.startswith("sqlite") else 60)
     if config["ENGINE"] == "django.db.backends.sqlite3":
+        if config["NAME"] != ":memory:":
+            Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
         config["OPTIONS"] = {
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
@@ -107,10 +113,19 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
+# Behind N reverse proxies the client address is the Nth from the right of X-Forwarded-For; throttling
+# must key on it, or everyone would share the proxy's address and one person could lock anybody out.
+AXES_IPWARE_PROXY_COUNT = PROXY_COUNT or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if PROXY_COUNT else ["REMOTE_ADDR"]
+if PROXY_COUNT:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Served over TLS (secure cookies on): browsers are told to keep using HTTPS.
+SECURE_HSTS_SECONDS = 31_536_000 if SESSION_COOKIE_SECURE else 0
+SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
 STATIC_URL = "static/"

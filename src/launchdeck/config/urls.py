@@ -1,11 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from launchdeck.accounts.admin import lock_down_third_party_admin
 from launchdeck.config.api import api
 from launchdeck.core import views as core_views
 
 admin.site.site_header = "Launchdeck administration"
 admin.site.site_title = "Launchdeck admin"
+lock_down_third_party_admin()
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),

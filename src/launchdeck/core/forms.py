@@ -6,11 +6,13 @@ from launchdeck.core.errors import DomainError
 
 
 def add_domain_error(form: forms.Form, exc: DomainError) -> None:
-    """Show a service's refusal on the form: field messages beside their fields, the rest at the top."""
-    placed = False
+    """Show a service's refusal on the form: field messages beside their visible fields, the rest at the top."""
+    unplaced = not exc.errors
     for error in exc.errors:
-        field = error["field"] if error["field"] in form.fields else None
-        form.add_error(field, error["message"])
-        placed = True
-    if not placed:
+        field = form.fields.get(error["field"] or "")
+        if field is not None and not field.widget.is_hidden:
+            form.add_error(error["field"], error["message"])
+        else:
+            unplaced = True
+    if unplaced:
         form.add_error(None, exc.detail)

@@ -42,3 +42,30 @@ class DomainErrorMiddleware:
         if isinstance(exception, DomainError):
             return render(request, "core/error.html", {"error": exception}, status=exception.status)
         return None
+
+
+class ApiErrorFormatMiddleware:
+    """Errors produced outside the API's own handlers (wrong method, unknown path) get the API's JSON shape too."""
+
+    API_PREFIX = "/api/"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            request.path.startswith(self.API_PREFIX)
+            and response.status_code >= 400
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            import json
+
+            from django.http import HttpResponse
+
+            body = json.dumps({"detail": response.reason_phrase + ".", "errors": []})
+            converted = HttpResponse(body, status=response.status_code, content_type="application/json")
+            if response.has_header("Allow"):
+                converted["Allow"] = response["Allow"]
+            return converted
+        return response

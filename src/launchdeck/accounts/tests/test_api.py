@@ -100,7 +100,7 @@ def test_unknown_user_is_404(admin_user, api_as):
 
 def test_tokens_of_others_are_404_not_403(release_manager, make_user, api_as):
     other = make_user(Role.QUALITY_MANAGER)
-    from launchdeck.core.testing import bearer_token_for
+    from launchdeck.accounts.testing import bearer_token_for
 
     bearer_token_for(other)
     theirs = ApiToken.objects.get(user=other)
@@ -116,7 +116,7 @@ def test_token_lifecycle_through_the_api(release_manager, api_as):
     raw = created.json()["token"]
     listed = api.get("/tokens").json()["items"]
     assert "token" not in listed[0]
-    from launchdeck.core.testing import ApiClient
+    from launchdeck.accounts.testing import ApiClient
 
     machine = ApiClient(raw)
     assert machine.get("/users/me").json()["username"] == "release_manager"
@@ -140,3 +140,29 @@ def test_session_writes_need_the_csrf_token(admin_user, client):
     assert response.status_code == 403
     assert not User.objects.filter(username="newcomer").exists()
     assert strict.get("/api/v1/users/me").json()["username"] == "admin"
+
+
+def test_role_changes_show_in_the_response_and_the_audit_event(admin_user, make_user, api_as):
+    make_user(Role.VIEWER, username="subject")
+    response = api_as(admin_user).patch("/users/subject", {"version": 1, "roles": ["release_manager"]})
+    assert response.json()["roles"] == ["release_manager"]
+    event = AuditEvent.objects.get(event_type="user.updated")
+    assert (event.old_data, event.new_data) == ({"roles": ["viewer"]}, {"roles": ["release_manager"]})
+
+
+def test_revoking_needs_no_body(release_manager, api_as):
+    api = api_as(release_manager)
+    token_id = api.post("/tokens", {"name": "short-lived"}).json()["id"]
+    response = api.client.post(
+        f"/api/v1/tokens/{token_id}/revoke", content_type="application/json", headers=api.headers
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["state"] == "revoked"
+
+
+def test_wrong_methods_and_unknown_paths_answer_in_the_error_format(admin_user, api_as):
+    api = api_as(admin_user)
+    wrong = api.delete("/users")
+    assert wrong.status_code == 405 and wrong.json() == {"detail": "Method Not Allowed.", "errors": []}
+    missing = api.get("/no-such-thing")
+    assert missing.status_code == 404 and missing.json()["errors"] == []

@@ -9,7 +9,7 @@ from launchdeck.core.errors import DomainError
 
 
 class Command(BaseCommand):
-    help = "Manage people who sign in: create, list, set-roles, set-password."
+    help = "Manage people who sign in: create, list, set-roles, set-password, unlock."
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -24,6 +24,8 @@ class Command(BaseCommand):
         roles = sub.add_parser("set-roles", help="Replace a user's roles.")
         roles.add_argument("username")
         roles.add_argument("--role", action="append", default=[], choices=Role.values)
+        unlock = sub.add_parser("unlock", help="Clear failed sign-in attempts that lock a user out.")
+        unlock.add_argument("username")
         password = sub.add_parser("set-password", help="Set a user's password (prompted for).")
         password.add_argument("username")
         password.add_argument("--password")
@@ -74,3 +76,7 @@ class Command(BaseCommand):
     def _set_password(self, *, username, password, **_):
         services.user_set_password(actor=None, user=self._user(username), password=self._password(password))
         self.stdout.write(f"Password of {username} is changed.")
+
+    def _unlock(self, *, username, **_):
+        cleared = services.user_unlock(actor=None, user=self._user(username))
+        self.stdout.write(f"{username} may sign in again ({cleared} failed-attempt records cleared).")

@@ -29,6 +29,20 @@ def env_bool(name: str, default: bool = False) -> bool:
     raise ImproperlyConfigured(f"{PREFIX}{name} must be true or false, not {raw!r}.")
 
 
+def env_int(name: str, default: int, *, minimum: int, maximum: int) -> int:
+    """A whole-number variable within bounds; anything else is a configuration error."""
+    raw = os.environ.get(PREFIX + name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{PREFIX}{name} must be a whole number, not {raw!r}.") from None
+    if not minimum <= value <= maximum:
+        raise ImproperlyConfigured(f"{PREFIX}{name} must be between {minimum} and {maximum}, not {value}.")
+    return value
+
+
 def env_list(name: str, default: str) -> list[str]:
     """A comma-separated variable as a list of non-empty, stripped items."""
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
