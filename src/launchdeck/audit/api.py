@@ -3,12 +3,11 @@ from typing import Annotated
 from django.http import HttpRequest
 from ninja import Field, Path, Query, Router, Schema
 from ninja.pagination import paginate
-from pydantic import AwareDatetime
 
 from launchdeck.audit import selectors
 from launchdeck.audit.choices import AuditSource
 from launchdeck.audit.schemas import AuditEventOut
-from launchdeck.core.api import MAX_ID, READ_RESPONSES, Pagination, apply_sort
+from launchdeck.core.api import MAX_ID, READ_RESPONSES, Pagination, UtcDatetime, apply_sort
 from launchdeck.core.errors import ValidationFailed
 
 router = Router(tags=["Audit trail"])
@@ -22,8 +21,8 @@ class AuditEventFilter(Schema):
     actor: str | None = Field(None, max_length=150, description="The acting username (or operator).")
     event_type: str | None = Field(None, max_length=80, description="`user.created`, or `user` for all user events.")
     source: AuditSource | None = None
-    since: AwareDatetime | None = Field(None, description="From this time on (ISO 8601 with a time zone).")
-    until: AwareDatetime | None = Field(None, description="Before this time (ISO 8601 with a time zone).")
+    since: UtcDatetime | None = Field(None, description="From this time on (ISO 8601 with a time zone).")
+    until: UtcDatetime | None = Field(None, description="Before this time (ISO 8601 with a time zone).")
     sort: str | None = None
 
 

@@ -33,8 +33,15 @@ def audit_event_list(request):
     events = selectors.audit_event_list(user=request.user, **filters)
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     template = "audit/partials/_event_table.html" if request.htmx else "audit/auditevent_list.html"
-    return render(
-        request,
-        template,
-        {"page": page, "filters": filters, "sources": AuditSource.choices},
-    )
+    context = {"page": page, "filters": filters, "sources": AuditSource.choices}
+    if not request.htmx:
+        activity = selectors.audit_activity_by_day(user=request.user, **filters)
+        labels = dict(AuditSource.choices)
+        context["activity_chart"] = {
+            "kind": "stacked-bars",
+            "categories": activity["days"],
+            "series": [
+                {"name": labels.get(source, source), "data": counts} for source, counts in activity["series"].items()
+            ],
+        }
+    return render(request, template, context)

@@ -6,7 +6,7 @@ from launchdeck import __version__
 from launchdeck.accounts.api import router as accounts_router
 from launchdeck.accounts.auth import API_AUTH
 from launchdeck.audit.api import router as audit_router
-from launchdeck.core.api import install_error_handlers
+from launchdeck.core.api import install_error_handlers, reject_null_characters
 
 api = NinjaAPI(
     title="Launchdeck API",
@@ -20,5 +20,6 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 install_error_handlers(api)
+api.add_decorator(reject_null_characters)
 api.add_router("", accounts_router)
 api.add_router("", audit_router)

@@ -1,7 +1,9 @@
-"""API plumbing shared by every router: the one error format, pagination with a total, sorting."""
+"""API plumbing shared by every router: the one error format, input guards, pagination with a total, sorting."""
 
+import datetime
+import functools
 import logging
-from typing import Any
+from typing import Annotated, Any
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -11,6 +13,7 @@ from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import PaginationBase
+from pydantic import AfterValidator, AwareDatetime, BaseModel
 
 from launchdeck.core.errors import DomainError, ValidationFailed
 
@@ -33,6 +36,59 @@ MAX_ID = 2**63 - 1
 
 ERROR_RESPONSES = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 READ_RESPONSES = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+
+
+NULL_CHARACTER_MESSAGE = "Null characters are not allowed."
+
+
+def _as_utc(value: datetime.datetime) -> datetime.datetime:
+    try:
+        return value.astimezone(datetime.UTC)
+    except OverflowError:
+        raise ValueError("This time is out of range once converted to UTC.") from None
+
+
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_as_utc)]
+"""A datetime input: a time zone is required and the value is converted to UTC, the way it is stored and compared
+(PostgreSQL refuses offsets beyond ±15:59, and a date at the edge of the calendar may not survive the conversion)."""
+
+
+def _null_character_locations(value, location: tuple = ()):
+    """The location of every string in validated input `value` that contains a NUL character."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            yield location
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from _null_character_locations(getattr(value, name), (*location, name))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _null_character_locations(key, (*location, key))
+            yield from _null_character_locations(item, (*location, key))
+    elif isinstance(value, list | tuple | set | frozenset):
+        for index, item in enumerate(value):
+            yield from _null_character_locations(item, (*location, index))
+
+
+def reject_null_characters(view):
+    """Refuse input holding a NUL character with a 422, as Django's form fields do: PostgreSQL cannot store one.
+
+    Applied to every operation after authentication and validation, so it sees the path parameters, the query and
+    the body alike; a schema argument's fields are named as the client sent them (query and body fields are flat).
+    """
+
+    @functools.wraps(view)
+    def guarded(request, *args, **kwargs):
+        fields = [
+            ".".join(str(part) for part in location) or None
+            for name, value in kwargs.items()
+            for location in _null_character_locations(value, () if isinstance(value, BaseModel) else (name,))
+        ]
+        if fields:
+            raise ValidationFailed(NULL_CHARACTER_MESSAGE, errors=[(field, NULL_CHARACTER_MESSAGE) for field in fields])
+        return view(request, *args, **kwargs)
+
+    return guarded
 
 
 def error_response(api: NinjaAPI, request: HttpRequest, status: int, detail: str, errors=()):

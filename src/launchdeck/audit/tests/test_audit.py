@@ -190,3 +190,12 @@ def test_times_without_a_zone_are_refused(admin_user, api_as):
     response = api_as(admin_user).get("/audit-events", {"since": "2026-01-01T00:00:00"})
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "since"
+
+
+def test_activity_by_day_counts_changes_per_source(event, admin_user):
+    from launchdeck.audit.selectors import audit_activity_by_day
+
+    activity = audit_activity_by_day(user=admin_user, days=7)
+    assert len(activity["days"]) == 7
+    assert activity["series"] == {"web": [0, 0, 0, 0, 0, 0, 1]}
+    assert audit_activity_by_day(user=admin_user, days=7, source="api")["series"] == {}
