@@ -34,6 +34,11 @@ class User(AbstractUser):
         return [role for role in Role.values if role in held]
 
     @property
+    def role_labels(self) -> list[str]:
+        """The user's roles as people read them ("Release manager")."""
+        return [Role(role).label for role in self.roles]
+
+    @property
     def primary_role(self) -> str | None:
         """The role whose home page the user sees first."""
         return self.roles[0] if self.roles else None

@@ -15,11 +15,13 @@ from launchdeck.core.forms import add_domain_error
 PAGE_SIZE = 50
 
 
+NEW_TOKEN_SESSION_KEY = "launchdeck.new_api_token"
+
+
 @login_required
 def token_list(request):
     """Your API tokens: create one (shown once), see when each was last used, revoke."""
     form = TokenCreateForm(request.POST or None)
-    created = None
     if request.method == "POST" and form.is_valid():
         try:
             token, raw = services.api_token_create(
@@ -31,15 +33,17 @@ def token_list(request):
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            created = {"token": token, "raw": raw}
-            form = TokenCreateForm()
+            # Redirect, so that reloading the page cannot create a second token; the token itself rides in
+            # the session for exactly one page view.
+            request.session[NEW_TOKEN_SESSION_KEY] = {"name": token.name, "raw": raw}
+            return redirect("accounts:token_list")
     tokens = selectors.api_token_list(user=request.user).order_by("revoked_at", "-created_at")
     return render(
         request,
         "accounts/apitoken_list.html",
         {
             "form": form,
-            "created": created,
+            "created": request.session.pop(NEW_TOKEN_SESSION_KEY, None) if request.method == "GET" else None,
             "tokens": tokens,
             "can_create": request.user.has_perm("accounts.add_apitoken"),
         },

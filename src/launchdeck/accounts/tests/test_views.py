@@ -89,11 +89,13 @@ def test_non_administrators_cannot_create_or_change_users(client, make_user, rol
 
 def test_token_page_shows_a_new_token_once(client, release_manager):
     client.force_login(release_manager)
-    response = client.post("/accounts/tokens/", {"name": "pipeline", "expires_in_days": 30})
+    response = client.post("/accounts/tokens/", {"name": "pipeline", "expires_in_days": 30}, follow=True)
     token = ApiToken.objects.get(user=release_manager)
-    assert b"ld_" in response.content and token.prefix.encode() in response.content
+    assert response.redirect_chain == [("/accounts/tokens/", 302)]
+    assert b"will not be shown again" in response.content and token.prefix.encode() in response.content
     again = client.get("/accounts/tokens/")
     assert b"pipeline" in again.content and b"will not be shown again" not in again.content
+    assert ApiToken.objects.filter(user=release_manager).count() == 1
 
 
 def test_viewers_see_no_token_form(client, viewer):
