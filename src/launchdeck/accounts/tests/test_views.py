@@ -130,3 +130,22 @@ def test_home_pages_query_count_is_bounded(client, admin_user, make_user, django
         assert client.get("/").status_code == 200
     with django_assert_max_num_queries(12):
         assert client.get("/accounts/users/").status_code == 200
+
+
+def test_behind_a_proxy_throttling_keys_on_the_forwarded_client_address(client, make_user, settings):
+    settings.AXES_IPWARE_PROXY_COUNT = 1
+    settings.AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+    make_user(Role.VIEWER, username="target")
+    for _ in range(5):
+        client.post(
+            "/accounts/login/",
+            {"username": "target", "password": "wrong-password"},
+            headers={"X-Forwarded-For": "203.0.113.9, 10.0.0.1"},
+        )
+    elsewhere = client.post(
+        "/accounts/login/",
+        {"username": "target", "password": "correct-horse-battery"},
+        headers={"X-Forwarded-For": "198.51.100.7, 10.0.0.1"},
+    )
+    assert elsewhere.status_code == 302, "another person behind the same proxy is not locked out"
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"203.0.113.9"}
