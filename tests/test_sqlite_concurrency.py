@@ -49,7 +49,11 @@ CHECK = textwrap.dedent(
     django.setup()
     from launchdeck.accounts.models import User
     from launchdeck.audit.models import AuditEvent
-    print(User.objects.get(username="shared").version, AuditEvent.objects.filter(event_type="user.updated").count())
+    from django.db import connection
+    with connection.cursor() as cursor:
+        journal_mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
+    updates = AuditEvent.objects.filter(event_type="user.updated").count()
+    print(User.objects.get(username="shared").version, updates, journal_mode)
     """
 )
 
@@ -76,4 +80,4 @@ def test_parallel_processes_updating_one_row_all_succeed(tmp_path):
     results = [(*writer.communicate(timeout=180), writer.returncode) for writer in writers]
     assert [code for _, _, code in results] == [0, 0, 0, 0], [err[-500:] for _, err, _ in results]
     out = subprocess.run([sys.executable, "-c", CHECK], env=env, check=True, capture_output=True, text=True, timeout=60)
-    assert out.stdout.split() == ["81", "80"]
+    assert out.stdout.split() == ["81", "80", "wal"]

@@ -159,6 +159,7 @@ def user_detail(request, username: str):
 
 @login_required
 @require_POST
+@permission_required("accounts.change_user", raise_exception=True)
 def user_unlock(request, username: str):
     subject = selectors.user_get(user=request.user, username=username)
     try:
