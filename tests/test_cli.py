@@ -16,6 +16,14 @@ LAUNCHDECK = str(Path(sys.executable).with_name("launchdeck"))
 PASSWORD = "a-perfectly-fine-passphrase"
 
 
+@pytest.fixture(autouse=True)
+def keep_the_test_connection(monkeypatch):
+    """A management command closes every connection when it ends; the test's own transaction must survive it."""
+    from django.db import connections
+
+    monkeypatch.setattr(connections, "close_all", lambda: None)
+
+
 def run(capsys, *argv) -> list[str]:
     main(list(argv))
     return capsys.readouterr().out.strip().splitlines()
