@@ -1,15 +1,9 @@
 import datetime
 
 from ninja import Field, Schema
-from pydantic import ConfigDict
 
 from launchdeck.accounts.roles import Role
-
-
-class StrictIn(Schema):
-    """Input schemas refuse unknown fields, so a typo is an error rather than silently ignored."""
-
-    model_config = ConfigDict(extra="forbid")
+from launchdeck.core.api import StrictIn
 
 
 class UserOut(Schema):

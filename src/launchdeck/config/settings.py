@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "launchdeck.core",
     "launchdeck.audit",
     "launchdeck.accounts",
+    "launchdeck.org",
     "launchdeck.demo",
     "django.contrib.admin",
     "django.contrib.auth",

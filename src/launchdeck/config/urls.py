@@ -16,5 +16,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("accounts/", include("launchdeck.accounts.urls")),
     path("audit/", include("launchdeck.audit.urls")),
+    path("org/", include("launchdeck.org.urls")),
     path("", include("launchdeck.core.urls")),
 ]

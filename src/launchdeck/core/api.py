@@ -13,11 +13,17 @@ from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import PaginationBase
-from pydantic import AfterValidator, AwareDatetime, BaseModel
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict
 
 from launchdeck.core.errors import DomainError, ValidationFailed
 
 logger = logging.getLogger(__name__)
+
+
+class StrictIn(Schema):
+    """Input schemas refuse unknown fields, so a typo is an error rather than silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class FieldErrorOut(Schema):
@@ -33,6 +39,8 @@ class ErrorOut(Schema):
 
 
 MAX_ID = 2**63 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+Version = Annotated[int, Field(ge=1, le=2_147_483_647, description="The version you read; a stale one gets 409.")]
 
 ERROR_RESPONSES = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 READ_RESPONSES = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
@@ -194,3 +202,25 @@ def apply_sort(queryset: QuerySet, sort: str | None, allowed: dict[str, str], de
             raise ValidationFailed.field("sort", f"Cannot sort by {name!r}; choose from {', '.join(sorted(allowed))}.")
         ordering.append(("-" if descending else "") + allowed[name])
     return queryset.order_by(*ordering, "-pk" if ordering and ordering[0].startswith("-") else "pk")
+
+
+def referenced(queryset: QuerySet, pk: int | None, *, field: str):
+    """The row an input field refers to by id, among those the caller may see; a 422 on that field otherwise."""
+    if pk is None:
+        return None
+    found = queryset.filter(pk=pk).first()
+    if found is None:
+        raise ValidationFailed.field(field, f"No {queryset.model._meta.verbose_name} with id {pk}.")
+    return found
+
+
+def referenced_all(queryset: QuerySet, pks: list[int] | None, *, field: str) -> list | None:
+    """All rows a list field refers to by id; a 422 naming the ids that do not exist or may not be seen."""
+    if pks is None:
+        return None
+    found = {row.pk: row for row in queryset.filter(pk__in=set(pks))}
+    missing = sorted(set(pks) - set(found))
+    if missing:
+        label = queryset.model._meta.verbose_name_plural
+        raise ValidationFailed.field(field, f"No {label} with ids {', '.join(map(str, missing))}.")
+    return [found[pk] for pk in dict.fromkeys(pks)]

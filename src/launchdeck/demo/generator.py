@@ -4,9 +4,11 @@ Rows a person would create one at a time go through the services, so they obey t
 events; volume (the enterprise preset's thousands of rows) goes in with bulk inserts.
 """
 
+import datetime
 import random
 from collections import Counter
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -15,6 +17,7 @@ from launchdeck.accounts import services as accounts
 from launchdeck.accounts.models import RoleAssignment, User
 from launchdeck.accounts.roles import Role
 from launchdeck.audit.context import audit_context
+from launchdeck.org import services as org
 
 DEMO_PASSWORD = "launchdeck-demo"
 PRESETS = ("demo", "enterprise")
@@ -79,6 +82,73 @@ ROLE_PEOPLE = {
     Role.VIEWER: ("Victor", "Hale"),
 }
 EXTRA_USERS = {"demo": 12, "enterprise": 400}
+ORG_SIZES = {
+    "demo": {"departments": 6, "teams": 20, "people": 120},
+    "enterprise": {"departments": 40, "teams": 250, "people": 4000},
+}
+CALENDARS = (
+    ("United Kingdom (England)", "GB", "ENG"),
+    ("Germany (Bavaria)", "DE", "BY"),
+    ("United States", "US", ""),
+    ("India (Karnataka)", "IN", "KA"),
+    ("Netherlands", "NL", ""),
+)
+DEPARTMENT_NAMES = (
+    "Retail Banking",
+    "Payments",
+    "Corporate Banking",
+    "Wealth Management",
+    "Risk and Compliance",
+    "Finance",
+    "Human Resources",
+    "Customer Channels",
+    "Data and Analytics",
+    "Infrastructure",
+    "Security",
+    "Lending",
+    "Cards",
+    "Treasury",
+    "Operations",
+    "Digital",
+    "Insurance",
+    "Group Technology",
+    "Procurement",
+    "Legal",
+)
+TEAM_WORDS = (
+    "Falcon",
+    "Orion",
+    "Atlas",
+    "Nova",
+    "Vega",
+    "Lyra",
+    "Draco",
+    "Cygnus",
+    "Pegasus",
+    "Phoenix",
+    "Aquila",
+    "Hydra",
+    "Lynx",
+    "Corvus",
+    "Apus",
+    "Ara",
+    "Carina",
+    "Crux",
+    "Dorado",
+    "Fornax",
+    "Grus",
+    "Indus",
+    "Lepus",
+    "Mensa",
+)
+TEAM_KINDS = (
+    ("Delivery", ["development", "testing"]),
+    ("Platform", ["operations", "environment"]),
+    ("Test Centre", ["testing"]),
+    ("Data", ["data", "development"]),
+    ("Environments", ["environment", "operations"]),
+    ("Integration", ["development", "testing", "operations"]),
+)
 
 
 @dataclass
@@ -152,6 +222,62 @@ def _tokens(users: dict[str, User], result: DemoResult) -> None:
     result.created["API tokens"] += 2
 
 
+def _organisation(rng: random.Random, preset: str, users: dict[str, User], result: DemoResult) -> None:
+    """Calendars, departments with cost centres, teams with skills and capacity, and people in them."""
+    sizes = ORG_SIZES[preset]
+    calendars = []
+    for name, country, subdivision in CALENDARS:
+        calendars.append(org.calendar_create(actor=None, name=name, country=country, subdivision=subdivision))
+    org.calendar_closure_add(
+        actor=None,
+        calendar=calendars[0],
+        name="Year-end change freeze shutdown",
+        start=datetime.date(2026, 12, 24),
+        end=datetime.date(2027, 1, 1),
+    )
+    result.created["calendars"] += len(calendars)
+    departments = []
+    for index in range(sizes["departments"]):
+        base = DEPARTMENT_NAMES[index % len(DEPARTMENT_NAMES)]
+        name = base if index < len(DEPARTMENT_NAMES) else f"{base} {index // len(DEPARTMENT_NAMES) + 1}"
+        departments.append(
+            org.department_create(
+                actor=None, name=name, cost_centre=f"CC-{1000 + index * 10}", calendar=rng.choice(calendars)
+            )
+        )
+    result.created["departments"] += len(departments)
+    teams = []
+    for index in range(sizes["teams"]):
+        kind, skills = TEAM_KINDS[index % len(TEAM_KINDS)]
+        department = departments[index % len(departments)]
+        word = TEAM_WORDS[(index // len(TEAM_KINDS)) % len(TEAM_WORDS)]
+        teams.append(
+            org.team_create(
+                actor=None,
+                name=f"{word} {kind} {index + 1}",
+                department=department,
+                capacity_person_days_per_week=Decimal(rng.choice([15, 20, 25, 30, 35, 40, 50])),
+                skills=skills,
+            )
+        )
+    result.created["teams"] += len(teams)
+    linked = {role: user for role, user in users.items() if role != Role.ADMIN}
+    for index in range(sizes["people"]):
+        user = linked.pop(next(iter(linked))) if linked else None
+        first, last = (user.first_name, user.last_name) if user else (rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES))
+        home = teams[index % len(teams)]
+        extra = [rng.choice(teams)] if rng.random() < 0.15 else []
+        org.person_create(
+            actor=None,
+            full_name=f"{first} {last}",
+            email=f"{first}.{last}.{index}@example.com".lower().replace("'", "").replace("é", "e").replace("í", "i"),
+            fte=Decimal(rng.choice(["1.00", "1.00", "1.00", "0.80", "0.60", "0.50"])),
+            teams=[home, *extra],
+            user=user,
+        )
+    result.created["people"] += sizes["people"]
+
+
 def load_demo(*, preset: str = "demo", seed: int = 1) -> DemoResult:
     """Load a preset into an empty database, all in one transaction."""
     if preset not in PRESETS:
@@ -162,6 +288,7 @@ def load_demo(*, preset: str = "demo", seed: int = 1) -> DemoResult:
         users = _role_users(result)
         _colleagues(rng, EXTRA_USERS[preset], result)
         _tokens(users, result)
+        _organisation(rng, preset, users, result)
     return result
 
 

@@ -3,6 +3,15 @@
 (function () {
   "use strict";
   var builders = {
+    "bars": function (spec) {
+      return {
+        tooltip: { trigger: "axis" },
+        grid: { left: 48, right: 16, top: 16, bottom: 24 },
+        xAxis: { type: "category", data: spec.categories },
+        yAxis: { type: "value" },
+        series: spec.series.map(function (s) { return { name: s.name, type: "bar", data: s.data }; }),
+      };
+    },
     "stacked-bars": function (spec) {
       return {
         tooltip: { trigger: "axis" },
