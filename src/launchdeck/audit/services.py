@@ -6,11 +6,16 @@ import uuid
 from typing import Any
 
 from django.db import models, transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from launchdeck.audit.choices import AuditSource
 from launchdeck.audit.context import current_audit_context, default_operator
 from launchdeck.audit.models import AuditEvent
+from launchdeck.core.errors import Conflict
+from launchdeck.core.models import bump_version
+from launchdeck.core.permissions import require_perm
+from launchdeck.core.services import assign, save, snapshot
 
 
 class AuditOutsideTransaction(RuntimeError):
@@ -70,3 +75,48 @@ def changed_fields(old: dict, new: dict) -> tuple[dict, dict]:
     """The (old, new) pair restricted to the keys whose value changed, for compact audit data."""
     keys = [key for key in new if old.get(key) != new.get(key)]
     return {key: old.get(key) for key in keys}, {key: new[key] for key in keys}
+
+
+def _strip(changes: dict) -> dict:
+    return {key: value.strip() if isinstance(value, str) else value for key, value in changes.items()}
+
+
+def fields_of(names: list[str]):
+    """A function giving an instance's audited values of `names`, for `update_audited`."""
+    return lambda instance: snapshot(instance, names)
+
+
+def update_audited(
+    actor, instance, *, permission, event_type, data, version, changes, before_save=None, after_save=None
+):
+    """The shape of every edit: check, claim the version, change, validate, save, audit what changed.
+
+    `data(instance)` gives the audited values; `before_save` checks rules that span fields; `after_save` writes
+    related rows (skills, members). Strings are stripped of surrounding blanks.
+    """
+    require_perm(actor, permission, instance)
+    before = data(instance)
+    bump_version(instance, version)
+    assign(instance, _strip(changes))
+    if before_save:
+        before_save(instance)
+    save(instance)
+    if after_save:
+        after_save(instance)
+    old, new = changed_fields(before, data(instance))
+    audit_record(actor, event_type, instance, old=old, new=new)
+    return instance
+
+
+def delete_audited(actor, instance, event_type: str, what_uses_it: str) -> None:
+    """Delete and audit; a row still referenced (PROTECT) is a 409 naming what still uses it."""
+    data = {"name": str(instance)}
+    pk = instance.pk
+    try:
+        with transaction.atomic():
+            instance.delete()
+    except ProtectedError as exc:
+        count = len(exc.protected_objects)
+        raise Conflict(f"{instance} is still used by {count} {what_uses_it}; move or remove them first.") from None
+    instance.pk = pk
+    audit_record(actor, event_type, instance, old=data)

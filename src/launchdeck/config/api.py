@@ -6,6 +6,7 @@ from launchdeck import __version__
 from launchdeck.accounts.api import router as accounts_router
 from launchdeck.accounts.auth import API_AUTH
 from launchdeck.audit.api import router as audit_router
+from launchdeck.catalog.api import router as catalog_router
 from launchdeck.core.api import install_error_handlers, reject_null_characters
 from launchdeck.org.api import router as org_router
 
@@ -25,3 +26,4 @@ api.add_decorator(reject_null_characters)
 api.add_router("", accounts_router)
 api.add_router("", audit_router)
 api.add_router("", org_router)
+api.add_router("", catalog_router)

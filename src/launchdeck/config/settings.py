@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "launchdeck.audit",
     "launchdeck.accounts",
     "launchdeck.org",
+    "launchdeck.catalog",
     "launchdeck.demo",
     "django.contrib.admin",
     "django.contrib.auth",

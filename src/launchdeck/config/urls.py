@@ -17,5 +17,6 @@ urlpatterns = [
     path("accounts/", include("launchdeck.accounts.urls")),
     path("audit/", include("launchdeck.audit.urls")),
     path("org/", include("launchdeck.org.urls")),
+    path("catalog/", include("launchdeck.catalog.urls")),
     path("", include("launchdeck.core.urls")),
 ]

@@ -17,7 +17,9 @@ from launchdeck.accounts import services as accounts
 from launchdeck.accounts.models import RoleAssignment, User
 from launchdeck.accounts.roles import Role
 from launchdeck.audit.context import audit_context
+from launchdeck.catalog import services as catalog
 from launchdeck.org import services as org
+from launchdeck.org.models import Team
 
 DEMO_PASSWORD = "launchdeck-demo"
 PRESETS = ("demo", "enterprise")
@@ -86,6 +88,47 @@ ORG_SIZES = {
     "demo": {"departments": 6, "teams": 20, "people": 120},
     "enterprise": {"departments": 40, "teams": 250, "people": 4000},
 }
+CATALOGUE_SIZES = {"demo": {"systems": 40, "dependencies": 90}, "enterprise": {"systems": 2500, "dependencies": 10000}}
+SYSTEM_LAYERS = (
+    # (layer name, share of systems, typical tier, kind): lower layers are depended on by higher ones
+    ("Core", 0.12, 1, "application"),
+    ("Data", 0.13, 2, "service"),
+    ("Integration", 0.20, 2, "service"),
+    ("Channel", 0.30, 3, "application"),
+    ("Reporting", 0.25, 4, "application"),
+)
+SYSTEM_NOUNS = (
+    "Ledger",
+    "Payments Hub",
+    "Customer Master",
+    "Card Switch",
+    "Loan Origination",
+    "Fraud Engine",
+    "Pricing",
+    "Statements",
+    "Onboarding",
+    "Treasury Gateway",
+    "Market Data",
+    "Risk Engine",
+    "KYC",
+    "Notifications",
+    "Mobile Banking",
+    "Web Banking",
+    "Branch Desktop",
+    "Contact Centre",
+    "Data Warehouse",
+    "Reporting Portal",
+    "Document Store",
+    "Identity",
+    "API Gateway",
+    "Batch Scheduler",
+    "General Ledger",
+    "Collections",
+    "Mortgages",
+    "Savings",
+    "FX Engine",
+    "Trade Finance",
+)
 CALENDARS = (
     ("United Kingdom (England)", "GB", "ENG"),
     ("Germany (Bavaria)", "DE", "BY"),
@@ -278,6 +321,56 @@ def _organisation(rng: random.Random, preset: str, users: dict[str, User], resul
     result.created["people"] += sizes["people"]
 
 
+def _catalogue(rng: random.Random, preset: str, result: DemoResult) -> None:
+    """Systems in layers (channels on integration on core), owned by teams, with dependencies mostly downward and
+    a few that loop back, because real estates have cycles."""
+    sizes = CATALOGUE_SIZES[preset]
+    teams = list(Team.objects.order_by("pk"))
+    by_layer: list[list] = [[] for _ in SYSTEM_LAYERS]
+    count = sizes["systems"]
+    for index in range(count):
+        position = index / count
+        layer, cumulative = 0, 0.0
+        for number, (_, share, _, _) in enumerate(SYSTEM_LAYERS):
+            cumulative += share
+            if position < cumulative:
+                layer = number
+                break
+        label, _, tier, kind = SYSTEM_LAYERS[layer]
+        noun = SYSTEM_NOUNS[index % len(SYSTEM_NOUNS)]
+        system = catalog.system_create(
+            actor=None,
+            name=f"{noun} {label} {index + 1:04d}",
+            owner_team=teams[index % len(teams)],
+            kind=kind,
+            tier=max(1, min(4, tier + rng.choice([0, 0, 0, 1, -1]))),
+            lifecycle=rng.choices(["live", "in_development", "sunsetting", "planned"], [85, 8, 5, 2])[0],
+            external_ids={"cmdb": f"CI{100000 + index}"},
+        )
+        by_layer[layer].append(system)
+    result.created["systems"] += count
+    pairs: set[tuple[int, int]] = set()
+    created = 0
+    while created < sizes["dependencies"]:
+        layer = rng.randrange(1, len(SYSTEM_LAYERS))
+        source = rng.choice(by_layer[layer])
+        # Mostly downward; one in fifty upward or sideways, which makes cycles.
+        target_layer = rng.randrange(0, layer) if rng.random() > 0.02 else rng.randrange(layer, len(SYSTEM_LAYERS))
+        target = rng.choice(by_layer[target_layer])
+        if source.pk == target.pk or (source.pk, target.pk) in pairs:
+            continue
+        pairs.add((source.pk, target.pk))
+        catalog.dependency_create(
+            actor=None,
+            source=source,
+            target=target,
+            interface_kind=rng.choices(["api", "data_feed", "batch", "ui"], [55, 25, 15, 5])[0],
+            criticality=rng.choices(["high", "medium", "low"], [25, 55, 20])[0],
+        )
+        created += 1
+    result.created["system dependencies"] += created
+
+
 def load_demo(*, preset: str = "demo", seed: int = 1) -> DemoResult:
     """Load a preset into an empty database, all in one transaction."""
     if preset not in PRESETS:
@@ -289,6 +382,7 @@ def load_demo(*, preset: str = "demo", seed: int = 1) -> DemoResult:
         _colleagues(rng, EXTRA_USERS[preset], result)
         _tokens(users, result)
         _organisation(rng, preset, users, result)
+        _catalogue(rng, preset, result)
     return result
 
 

@@ -14,10 +14,10 @@ from launchdeck.org.choices import Skill
 from launchdeck.org.models import Calendar, Department, Team
 from launchdeck.org.schemas import (
     AddWorkingDaysOut,
+    CalendarClosureIn,
     CalendarIn,
     CalendarOut,
     CalendarPatch,
-    ClosureIn,
     DepartmentIn,
     DepartmentOut,
     DepartmentPatch,
@@ -114,7 +114,7 @@ def delete_calendar(request: HttpRequest, calendar_id: PathId):
 @router.post(
     "/calendars/{calendar_id}/closures", response={201: CalendarOut, **ERROR_RESPONSES}, operation_id="add_closure"
 )
-def add_closure(request: HttpRequest, calendar_id: PathId, payload: ClosureIn):
+def add_closure(request: HttpRequest, calendar_id: PathId, payload: CalendarClosureIn):
     """Add days off (a shutdown) to a calendar."""
     calendar = selectors.calendar_get(user=request.auth, pk=calendar_id)
     services.calendar_closure_add(actor=request.auth, calendar=calendar, **payload.dict())

@@ -29,7 +29,7 @@ def team_calendar(team: Team) -> WorkingCalendar:
 def check_calendar_rules(calendar: Calendar) -> None:
     """Weekend days are weekdays 0 to 6 and not all of them; country and region must be known."""
     weekend = calendar.weekend
-    if not isinstance(weekend, list) or not all(isinstance(day, int) and 0 <= day <= 6 for day in weekend):
+    if not isinstance(weekend, list) or not all(_is_weekday(day) for day in weekend):
         raise ValidationFailed.field("weekend", "Weekend days are weekday numbers from 0 (Monday) to 6 (Sunday).")
     if len(set(weekend)) == 7:
         raise ValidationFailed.field("weekend", "A calendar needs at least one working weekday.")
@@ -42,3 +42,8 @@ def check_calendar_rules(calendar: Calendar) -> None:
     except ValueError as exc:
         field = "subdivision" if calendar.subdivision and "subdiv" in str(exc).lower() else "country"
         raise ValidationFailed.field(field, str(exc)) from None
+
+
+def _is_weekday(day) -> bool:
+    # bool is an int to Python, but True is no weekday number
+    return isinstance(day, int) and not isinstance(day, bool) and 0 <= day <= 6

@@ -10,7 +10,7 @@ NAME = Field(min_length=1, max_length=120)
 WEEKDAYS = Field(max_length=7, description="Weekday numbers off work, Monday = 0.")
 
 
-class ClosureOut(Schema):
+class CalendarClosureOut(Schema):
     id: int
     name: str
     start: datetime.date
@@ -24,7 +24,7 @@ class CalendarOut(Schema):
     subdivision: str
     weekend: list[int]
     description: str
-    closures: list[ClosureOut]
+    closures: list[CalendarClosureOut]
     version: int
 
 
@@ -45,7 +45,7 @@ class CalendarPatch(StrictIn):
     description: str | None = Field(None, max_length=5000)
 
 
-class ClosureIn(StrictIn):
+class CalendarClosureIn(StrictIn):
     name: str = Field(min_length=1, max_length=100)
     start: datetime.date
     end: datetime.date

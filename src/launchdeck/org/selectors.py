@@ -1,6 +1,9 @@
 """Reading departments, teams, people and calendars, each in a fixed number of queries."""
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from decimal import Decimal
+
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
 
 from launchdeck.org.models import Calendar, CalendarClosure, Department, Person, Team, TeamSkill
 
@@ -23,7 +26,11 @@ def department_list(*, user, search: str | None = None) -> QuerySet[Department]:
     departments = (
         Department.objects.restrict(user, "view")
         .select_related("calendar")
-        .annotate(team_count=Count("teams", distinct=True), capacity=Sum("teams__capacity_person_days_per_week"))
+        .annotate(
+            team_count=Count("teams", distinct=True),
+            # 0, not NULL, for a department without teams: databases disagree on where NULL sorts
+            capacity=Coalesce(Sum("teams__capacity_person_days_per_week"), Value(Decimal("0"))),
+        )
         .order_by("name")
     )
     if search:

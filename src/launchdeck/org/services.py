@@ -3,13 +3,11 @@
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import ProtectedError
 
-from launchdeck.audit.services import audit_record, changed_fields
-from launchdeck.core.errors import Conflict, ValidationFailed
-from launchdeck.core.models import bump_version
+from launchdeck.audit.services import audit_record, delete_audited, fields_of, update_audited
+from launchdeck.core.errors import ValidationFailed
 from launchdeck.core.permissions import require_perm
-from launchdeck.core.services import assign, save, snapshot
+from launchdeck.core.services import save, snapshot
 from launchdeck.org.calendars import check_calendar_rules
 from launchdeck.org.choices import Skill
 from launchdeck.org.models import Calendar, CalendarClosure, Department, Person, Team, TeamSkill
@@ -20,41 +18,11 @@ TEAM_FIELDS = ["name", "department", "capacity_person_days_per_week", "calendar"
 PERSON_FIELDS = ["full_name", "email", "fte", "user"]
 
 
-def _strip(changes: dict) -> dict:
-    return {key: value.strip() if isinstance(value, str) else value for key, value in changes.items()}
-
-
-def _delete(actor, instance, event_type: str, what_uses_it: str) -> None:
-    data = {"name": str(instance)}
-    pk = instance.pk
-    try:
-        with transaction.atomic():
-            instance.delete()
-    except ProtectedError as exc:
-        count = len(exc.protected_objects)
-        raise Conflict(f"{instance} is still used by {count} {what_uses_it}; move or remove them first.") from None
-    instance.pk = pk
-    audit_record(actor, event_type, instance, old=data)
-
-
-def _update(actor, instance, *, permission, event_type, data, version, changes, before_save=None, after_save=None):
-    """The shape of every edit: check, claim the version, change, validate, save, audit what changed."""
-    require_perm(actor, permission, instance)
-    before = data(instance)
-    bump_version(instance, version)
-    assign(instance, _strip(changes))
-    if before_save:
-        before_save(instance)
-    save(instance)
-    if after_save:
-        after_save(instance)
-    old, new = changed_fields(before, data(instance))
-    audit_record(actor, event_type, instance, old=old, new=new)
-    return instance
-
-
-def _fields(names: list[str]):
-    return lambda instance: snapshot(instance, names)
+def _null_description_clears(changes: dict) -> dict:
+    """A null description means none: the column holds "", and a null would only fail at the database."""
+    if "description" in changes and changes["description"] is None:
+        changes["description"] = ""
+    return changes
 
 
 # Calendars
@@ -88,12 +56,13 @@ def calendar_update(*, actor, calendar: Calendar, version: int | None = None, **
         changes["subdivision"] = (changes["subdivision"] or "").strip().upper()
     if "weekend" in changes and changes["weekend"] is not None:
         changes["weekend"] = sorted(set(changes["weekend"]))
-    return _update(
+    _null_description_clears(changes)
+    return update_audited(
         actor,
         calendar,
         permission="org.change_calendar",
         event_type="calendar.updated",
-        data=_fields(CALENDAR_FIELDS),
+        data=fields_of(CALENDAR_FIELDS),
         version=version,
         changes=changes,
         before_save=check_calendar_rules,
@@ -103,7 +72,7 @@ def calendar_update(*, actor, calendar: Calendar, version: int | None = None, **
 @transaction.atomic
 def calendar_delete(*, actor, calendar: Calendar) -> None:
     require_perm(actor, "org.delete_calendar", calendar)
-    _delete(actor, calendar, "calendar.deleted", "departments or teams")
+    delete_audited(actor, calendar, "calendar.deleted", "departments or teams")
 
 
 @transaction.atomic
@@ -146,12 +115,13 @@ def department_create(
 @transaction.atomic
 def department_update(*, actor, department: Department, version: int | None = None, **changes) -> Department:
     """Change a department; refused if `version` is stale."""
-    return _update(
+    _null_description_clears(changes)
+    return update_audited(
         actor,
         department,
         permission="org.change_department",
         event_type="department.updated",
-        data=_fields(DEPARTMENT_FIELDS),
+        data=fields_of(DEPARTMENT_FIELDS),
         version=version,
         changes=changes,
     )
@@ -161,7 +131,7 @@ def department_update(*, actor, department: Department, version: int | None = No
 def department_delete(*, actor, department: Department) -> None:
     """Remove a department that no team belongs to any more."""
     require_perm(actor, "org.delete_department", department)
-    _delete(actor, department, "department.deleted", "teams")
+    delete_audited(actor, department, "department.deleted", "teams")
 
 
 # Teams
@@ -214,7 +184,8 @@ def team_create(
 @transaction.atomic
 def team_update(*, actor, team: Team, version: int | None = None, skills=None, **changes) -> Team:
     """Change a team's details or skills; refused if `version` is stale."""
-    return _update(
+    _null_description_clears(changes)
+    return update_audited(
         actor,
         team,
         permission="org.change_team",
@@ -229,7 +200,7 @@ def team_update(*, actor, team: Team, version: int | None = None, skills=None, *
 @transaction.atomic
 def team_delete(*, actor, team: Team) -> None:
     require_perm(actor, "org.delete_team", team)
-    _delete(actor, team, "team.deleted", "records")
+    delete_audited(actor, team, "team.deleted", "records")
 
 
 # People
@@ -259,7 +230,7 @@ def person_update(*, actor, person: Person, version: int | None = None, teams=No
     """Change a person's details or teams; refused if `version` is stale."""
     if changes.get("email") is not None:
         changes["email"] = changes["email"].strip().lower()
-    return _update(
+    return update_audited(
         actor,
         person,
         permission="org.change_person",
@@ -274,4 +245,4 @@ def person_update(*, actor, person: Person, version: int | None = None, teams=No
 @transaction.atomic
 def person_delete(*, actor, person: Person) -> None:
     require_perm(actor, "org.delete_person", person)
-    _delete(actor, person, "person.deleted", "records")
+    delete_audited(actor, person, "person.deleted", "records")

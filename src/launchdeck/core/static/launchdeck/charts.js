@@ -2,7 +2,36 @@
 // as {kind, categories, series: [{name, data}]}; the kinds are the handful of shapes the pages use.
 (function () {
   "use strict";
+  var SIDE_COLOURS = { centre: "#212529", downstream: "#dc3545", upstream: "#0d6efd" };
   var builders = {
+    "dependency-graph": function (spec, chart) {
+      chart.on("click", function (event) {
+        if (event.dataType === "node" && event.data.url) { window.location.href = event.data.url; }
+      });
+      return {
+        tooltip: { formatter: function (p) { return p.dataType === "node" ? p.data.name + " (tier " + p.data.tier + ")" : p.data.kind; } },
+        series: [{
+          type: "graph",
+          layout: "force",
+          roam: true,
+          draggable: true,
+          force: { repulsion: 260, edgeLength: 90 },
+          label: { show: true, position: "right", fontSize: 11 },
+          edgeSymbol: ["none", "arrow"],
+          edgeSymbolSize: 7,
+          lineStyle: { color: "#adb5bd", width: 1.2, curveness: 0.1 },
+          data: spec.nodes.map(function (n) {
+            return {
+              id: String(n.id), name: n.name, tier: n.tier, url: n.url,
+              symbolSize: n.id === spec.centre ? 30 : 22 - n.tier * 3,
+              itemStyle: { color: SIDE_COLOURS[n.side] || "#6c757d" },
+              fixed: n.id === spec.centre, x: n.id === spec.centre ? 0 : undefined, y: n.id === spec.centre ? 0 : undefined,
+            };
+          }),
+          links: spec.links.map(function (l) { return { source: String(l.source), target: String(l.target), kind: l.kind }; }),
+        }],
+      };
+    },
     "bars": function (spec) {
       return {
         tooltip: { trigger: "axis" },
@@ -31,7 +60,7 @@
     var build = builders[spec.kind];
     if (!build) { return; }
     var chart = window.echarts.init(element);
-    chart.setOption(build(spec));
+    chart.setOption(build(spec, chart));
     window.addEventListener("resize", function () { chart.resize(); });
   }
 
