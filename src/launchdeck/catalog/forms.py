@@ -69,7 +69,9 @@ class SystemForm(StyledForm):
 
 
 class DependencyForm(StyledForm):
-    target = forms.ModelChoiceField(System.objects.none(), label="Depends on")
+    target = forms.ModelChoiceField(
+        System.objects.none(), label="Depends on", empty_label="Choose the system it depends on"
+    )
     interface_kind = forms.ChoiceField(choices=InterfaceKind.choices, label="Interface")
     criticality = forms.ChoiceField(choices=DependencyCriticality.choices, initial=DependencyCriticality.MEDIUM)
 
@@ -79,5 +81,7 @@ class DependencyForm(StyledForm):
 
 
 class ComponentForm(StyledForm):
-    name = forms.CharField(max_length=150)
-    description = forms.CharField(required=False, max_length=5000)
+    name = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"placeholder": "Component name"}))
+    description = forms.CharField(
+        required=False, max_length=5000, widget=forms.TextInput(attrs={"placeholder": "What it is (optional)"})
+    )

@@ -24,8 +24,8 @@
             return {
               id: String(n.id), name: n.name, tier: n.tier, url: n.url,
               symbolSize: n.id === spec.centre ? 30 : 22 - n.tier * 3,
+              label: { fontWeight: n.id === spec.centre ? "bold" : "normal" },
               itemStyle: { color: SIDE_COLOURS[n.side] || "#6c757d" },
-              fixed: n.id === spec.centre, x: n.id === spec.centre ? 0 : undefined, y: n.id === spec.centre ? 0 : undefined,
             };
           }),
           links: spec.links.map(function (l) { return { source: String(l.source), target: String(l.target), kind: l.kind }; }),
@@ -36,7 +36,7 @@
       return {
         tooltip: { trigger: "axis" },
         grid: { left: 48, right: 16, top: 16, bottom: 24 },
-        xAxis: { type: "category", data: spec.categories },
+        xAxis: { type: "category", data: spec.categories, axisLabel: { interval: 0 } },
         yAxis: { type: "value" },
         series: spec.series.map(function (s) { return { name: s.name, type: "bar", data: s.data }; }),
       };
