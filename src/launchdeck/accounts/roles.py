@@ -22,29 +22,30 @@ class Role(models.TextChoices):
 
 
 READ_EVERYTHING = "*.view_*"
-OWN_API_TOKENS = ("accounts.add_apitoken", "accounts.change_apitoken")
+# What every role that changes anything may do for itself: its own API tokens and spreadsheet imports (each
+# imported row is still checked against the role by the service that writes it).
+SELF_SERVICE = ("accounts.add_apitoken", "accounts.change_apitoken", "integrations.add_importbatch")
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset({"*"}),
     Role.VIEWER: frozenset({READ_EVERYTHING}),
-    Role.PORTFOLIO_MANAGER: frozenset({READ_EVERYTHING, *OWN_API_TOKENS, "org.*", "portfolio.*"}),
+    Role.PORTFOLIO_MANAGER: frozenset({READ_EVERYTHING, *SELF_SERVICE, "org.*", "portfolio.*"}),
     Role.RELEASE_MANAGER: frozenset(
-        {READ_EVERYTHING, *OWN_API_TOKENS, "releases.*", "scheduling.*", "catalog.*", "portfolio.*_lesson"}
+        {READ_EVERYTHING, *SELF_SERVICE, "releases.*", "scheduling.*", "catalog.*", "portfolio.*_registeritem"}
     ),
     Role.ENVIRONMENT_MANAGER: frozenset(
-        {READ_EVERYTHING, *OWN_API_TOKENS, "environments.*", "catalog.*_component", "releases.*_freezewindow"}
+        {READ_EVERYTHING, *SELF_SERVICE, "environments.*", "catalog.*_component", "releases.*_freezewindow"}
     ),
-    Role.QUALITY_MANAGER: frozenset({READ_EVERYTHING, *OWN_API_TOKENS, "quality.*", "environments.*_booking"}),
+    Role.QUALITY_MANAGER: frozenset({READ_EVERYTHING, *SELF_SERVICE, "quality.*", "environments.*_booking"}),
     Role.SERVICE_MANAGER: frozenset(
-        {READ_EVERYTHING, *OWN_API_TOKENS, "changes.*", "environments.*_deployment", "releases.*_freezewindow"}
+        {READ_EVERYTHING, *SELF_SERVICE, "changes.*", "environments.*_deployment", "releases.*_freezewindow"}
     ),
     Role.PROJECT_MANAGER: frozenset(
         {
             READ_EVERYTHING,
-            *OWN_API_TOKENS,
+            *SELF_SERVICE,
             "portfolio.*_project",
-            "portfolio.*_raiditem",
-            "portfolio.*_lesson",
+            "portfolio.*_registeritem",
             "environments.*_booking",
             "environments.*_environmentrequest",
         }

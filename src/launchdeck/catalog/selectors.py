@@ -5,6 +5,7 @@ from django.db.models import Count, Q, QuerySet
 from launchdeck.catalog.choices import Direction
 from launchdeck.catalog.graph import adjacency, closure
 from launchdeck.catalog.models import Component, System, SystemDependency
+from launchdeck.core.errors import ValidationFailed
 
 
 def system_list(
@@ -67,6 +68,9 @@ def system_closure(*, user, system: System, direction: str, max_depth: int | Non
 
     Two queries whatever the graph's size: the edges, then the reached systems (as plain rows).
     """
+    if direction not in Direction.values:
+        # Anything but "downstream" would otherwise be walked as upstream, answering a different question.
+        raise ValidationFailed.field("direction", f"The direction is {' or '.join(Direction.values)}.")
     edges = SystemDependency.objects.restrict(user, "view").values_list("source_id", "target_id")
     graph = adjacency(edges, reverse=direction == Direction.DOWNSTREAM)
     reached = closure(graph, system.pk, max_depth=max_depth)

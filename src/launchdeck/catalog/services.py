@@ -48,7 +48,7 @@ def system_create(
         tier=tier,
         lifecycle=lifecycle,
         description=description,
-        external_ids=external_ids or {},
+        external_ids={} if external_ids is None else external_ids,
     )
     _check_external_ids(system)
     save(system)

@@ -167,7 +167,8 @@ def _apply(request, action, success: str) -> None:
 @permission_required("catalog.add_systemdependency", raise_exception=True)
 def dependency_add(request, pk: int):
     system = selectors.system_get(user=request.user, pk=pk)
-    form = DependencyForm(request.POST, systems=System.objects.restrict(request.user).exclude(pk=system.pk))
+    # Any visible system is accepted here so that the service's own rule explains a dependency on itself.
+    form = DependencyForm(request.POST, systems=System.objects.restrict(request.user))
     if form.is_valid():
         _apply(
             request,

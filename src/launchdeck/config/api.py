@@ -8,6 +8,7 @@ from launchdeck.accounts.auth import API_AUTH
 from launchdeck.audit.api import router as audit_router
 from launchdeck.catalog.api import router as catalog_router
 from launchdeck.core.api import install_error_handlers, reject_null_characters
+from launchdeck.integrations.api import router as integrations_router
 from launchdeck.org.api import router as org_router
 
 api = NinjaAPI(
@@ -27,3 +28,4 @@ api.add_router("", accounts_router)
 api.add_router("", audit_router)
 api.add_router("", org_router)
 api.add_router("", catalog_router)
+api.add_router("", integrations_router)

@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "launchdeck.accounts",
     "launchdeck.org",
     "launchdeck.catalog",
+    "launchdeck.integrations",
     "launchdeck.demo",
     "django.contrib.admin",
     "django.contrib.auth",

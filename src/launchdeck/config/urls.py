@@ -18,5 +18,6 @@ urlpatterns = [
     path("audit/", include("launchdeck.audit.urls")),
     path("org/", include("launchdeck.org.urls")),
     path("catalog/", include("launchdeck.catalog.urls")),
+    path("exchange/", include("launchdeck.integrations.urls")),
     path("", include("launchdeck.core.urls")),
 ]

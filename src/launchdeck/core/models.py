@@ -15,8 +15,12 @@ class RestrictedQuerySet(models.QuerySet):
         The model-level permission `<app>.<action>_<model>` decides first (the role table, through the
         authentication backend); a model may narrow further with a `restrict_scope(queryset, user, action)`
         classmethod, for example to the user's own rows.
+
+        `None` is the trusted operator (a command run on the server, a job), as in `require_perm`: it sees all.
         """
-        if user is None or not user.is_authenticated or not user.is_active:
+        if user is None:
+            return self
+        if not user.is_authenticated or not user.is_active:
             return self.none()
         meta = self.model._meta
         if not user.has_perm(f"{meta.app_label}.{action}_{meta.model_name}"):

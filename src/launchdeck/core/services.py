@@ -2,38 +2,72 @@
 
 from typing import Any
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models, transaction
 
-from launchdeck.core.errors import Conflict, ValidationFailed
+from launchdeck.core.errors import Conflict, DomainError, ValidationFailed
 
-UNIQUE_CODES = frozenset({"unique", "unique_together"})
+
+def _resolved_relations(instance: models.Model) -> list[str]:
+    """Foreign keys already set to a saved object: the database checks them, no need to query for them first."""
+    names = []
+    for field in instance._meta.concrete_fields:
+        if field.is_relation and field.is_cached(instance):
+            related = field.get_cached_value(instance)
+            if related is not None and related.pk is not None:
+                names.append(field.name)
+    return names
 
 
 def validate(instance: models.Model, *, exclude: list[str] | None = None) -> None:
-    """Run the model's field rules and constraints; a duplicate is a 409 Conflict, anything else a 422."""
+    """Check the model's field rules (lengths, choices, validators) in Python; a broken one is a 422.
+
+    Constraints (uniqueness, checks) are left to the database, which enforces them anyway and under concurrency;
+    `save` turns its refusal into the constraint's own message.
+    """
     try:
-        instance.full_clean(exclude=exclude)
+        instance.full_clean(
+            exclude=[*(exclude or []), *_resolved_relations(instance)],
+            validate_unique=False,
+            validate_constraints=False,
+        )
     except DjangoValidationError as exc:
-        errors = [
-            (None if field == "__all__" else field, error)
+        messages = [
+            (None if field == NON_FIELD_ERRORS else field, " ".join(error.messages))
             for field, error_list in exc.error_dict.items()
             for error in error_list
         ]
-        messages = [(field, " ".join(error.messages)) for field, error in errors]
-        if all(error.code in UNIQUE_CODES for _, error in errors):
-            raise Conflict(messages[0][1], errors=messages) from None
         raise ValidationFailed(messages[0][1] if len(messages) == 1 else None, errors=messages) from None
 
 
+def constraint_error(model: type[models.Model], exc: IntegrityError) -> DomainError:
+    """The domain error for a database constraint refusal: its own message, 409 for duplicates, 422 for checks."""
+    text = str(exc)
+    for constraint in model._meta.constraints:
+        if constraint.name in text or _columns_named(model, constraint, text):
+            message = constraint.get_violation_error_message()
+            if isinstance(constraint, models.UniqueConstraint):
+                return Conflict(message, errors=[(None, message)])
+            return ValidationFailed(message, errors=[(None, message)])
+    return Conflict("This conflicts with a row saved at the same moment; reload and try again.")
+
+
+def _columns_named(model, constraint, text: str) -> bool:
+    """SQLite names a failed unique constraint on plain fields by its columns (`table.column, ...`), not its name."""
+    fields = getattr(constraint, "fields", ())
+    table = model._meta.db_table
+    return bool(fields) and all(f"{table}.{model._meta.get_field(name).column}" in text for name in fields)
+
+
 def save(instance: models.Model, *, exclude: list[str] | None = None) -> models.Model:
-    """Validate and save; a uniqueness race lost at the database is reported as a 409, not a 500."""
+    """Validate and save; a constraint the row breaks (or a race lost to another writer) is a clear 4xx, not a 500."""
     validate(instance, exclude=exclude)
     try:
         with transaction.atomic():
             instance.save()
     except IntegrityError as exc:
-        raise Conflict("This conflicts with a row saved at the same moment; reload and try again.") from exc
+        raise constraint_error(type(instance), exc) from exc
     return instance
 
 
@@ -43,8 +77,31 @@ def snapshot(instance: models.Model, fields: list[str]) -> dict[str, Any]:
 
 
 def assign(instance: models.Model, changes: dict[str, Any]) -> None:
-    """Set the given attributes; unknown names are a programming error, not user input."""
+    """Set the given attributes; unknown names are a programming error, not user input.
+
+    A null for optional text that is stored as "" (blank but not nullable) means empty: it clears the text.
+    """
     for name, value in changes.items():
         if not hasattr(instance, name):
             raise AttributeError(f"{type(instance).__name__} has no field {name!r}")
+        if value is None:
+            field = _concrete_field(instance, name)
+            if (
+                field is not None
+                and field.blank
+                and not field.null
+                and isinstance(field, (models.CharField, models.TextField))
+            ):
+                value = ""
         setattr(instance, name, value)
+
+
+def _is_optional_text(field) -> bool:
+    return isinstance(field, (models.CharField, models.TextField)) and field.blank and not field.null
+
+
+def _concrete_field(instance: models.Model, name: str):
+    try:
+        return instance._meta.get_field(name)
+    except Exception:  # a property or a relation's reverse accessor: not a column
+        return None

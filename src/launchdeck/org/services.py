@@ -18,13 +18,6 @@ TEAM_FIELDS = ["name", "department", "capacity_person_days_per_week", "calendar"
 PERSON_FIELDS = ["full_name", "email", "fte", "user"]
 
 
-def _null_description_clears(changes: dict) -> dict:
-    """A null description means none: the column holds "", and a null would only fail at the database."""
-    if "description" in changes and changes["description"] is None:
-        changes["description"] = ""
-    return changes
-
-
 # Calendars
 
 
@@ -56,7 +49,6 @@ def calendar_update(*, actor, calendar: Calendar, version: int | None = None, **
         changes["subdivision"] = (changes["subdivision"] or "").strip().upper()
     if "weekend" in changes and changes["weekend"] is not None:
         changes["weekend"] = sorted(set(changes["weekend"]))
-    _null_description_clears(changes)
     return update_audited(
         actor,
         calendar,
@@ -115,7 +107,6 @@ def department_create(
 @transaction.atomic
 def department_update(*, actor, department: Department, version: int | None = None, **changes) -> Department:
     """Change a department; refused if `version` is stale."""
-    _null_description_clears(changes)
     return update_audited(
         actor,
         department,
@@ -184,7 +175,6 @@ def team_create(
 @transaction.atomic
 def team_update(*, actor, team: Team, version: int | None = None, skills=None, **changes) -> Team:
     """Change a team's details or skills; refused if `version` is stale."""
-    _null_description_clears(changes)
     return update_audited(
         actor,
         team,

@@ -32,3 +32,9 @@ def duration_words(value: datetime.timedelta | None) -> str:
     if not value:
         return ""
     return timesince(timezone.now() - value, timezone.now())
+
+
+@register.filter
+def split_pairs(value: str) -> list[tuple[str, str]]:
+    """`"a:A,b:B"` as [("a", "A"), ("b", "B")], for small fixed menus written in a template."""
+    return [tuple(item.split(":", 1)) for item in value.split(",")]

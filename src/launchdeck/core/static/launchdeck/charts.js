@@ -41,6 +41,54 @@
         series: spec.series.map(function (s) { return { name: s.name, type: "bar", data: s.data }; }),
       };
     },
+    // Bars and lines on one category axis: a series may name a `stack`, a `type` ("bar" or "line"), a `color` and a
+    // `step`; `horizontal` lays the categories down the side; `links` (one URL per category) makes them clickable.
+    "combo": function (spec, chart) {
+      var compact = function (value) {
+        var size = Math.abs(value);
+        if (size >= 1e9) { return (value / 1e9).toFixed(1).replace(/\.0$/, "") + "bn"; }
+        if (size >= 1e6) { return (value / 1e6).toFixed(1).replace(/\.0$/, "") + "m"; }
+        if (size >= 1e4) { return (value / 1e3).toFixed(0) + "k"; }
+        return String(value);
+      };
+      var categoryAxis = {
+        type: "category",
+        data: spec.categories,
+        inverse: !!spec.horizontal,
+        triggerEvent: !!spec.links,
+        axisLabel: spec.horizontal
+          ? { width: 160, overflow: "truncate" }
+          : { hideOverlap: true },
+      };
+      var valueAxis = { type: "value", minInterval: spec.integer ? 1 : 0, axisLabel: { formatter: compact } };
+      if (spec.links) {
+        chart.on("click", function (event) {
+          var index = event.componentType === "series" ? event.dataIndex : spec.categories.indexOf(event.value);
+          if (index >= 0 && spec.links[index]) { window.location.href = spec.links[index]; }
+        });
+      }
+      return {
+        tooltip: {
+          trigger: "axis",
+          axisPointer: { type: "shadow" },
+          valueFormatter: function (value) {
+            return value === null || value === undefined ? "—" : Number(value).toLocaleString();
+          },
+        },
+        legend: { top: 0, type: "scroll" },
+        grid: { left: 8, right: 24, top: 32, bottom: 8, containLabel: true },
+        xAxis: spec.horizontal ? valueAxis : categoryAxis,
+        yAxis: spec.horizontal ? categoryAxis : valueAxis,
+        series: spec.series.map(function (s) {
+          var series = { name: s.name, type: s.type || "bar", data: s.data };
+          if (s.stack) { series.stack = s.stack; }
+          if (s.color) { series.itemStyle = { color: s.color }; series.lineStyle = { color: s.color, width: 2 }; }
+          if (series.type === "line") { series.symbol = "none"; series.step = s.step || false; }
+          else { series.barMaxWidth = 28; }
+          return series;
+        }),
+      };
+    },
     "stacked-bars": function (spec) {
       return {
         tooltip: { trigger: "axis" },

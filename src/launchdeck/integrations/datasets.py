@@ -1,0 +1,504 @@
+"""What can be imported and exported as a spreadsheet, one dataset per kind of row.
+
+Each dataset names its columns, finds the row it describes by a natural key (names, not database ids, because
+spreadsheets carry names), and creates or updates through the domain services, so every rule and audit event
+applies exactly as in the UI and the API. Exports are ordered by that key and formatted the way imports read
+them, so export → import into an empty database → export gives the same file.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from launchdeck.accounts.models import User
+from launchdeck.catalog import services as catalog
+from launchdeck.catalog.choices import DependencyCriticality, InterfaceKind, Lifecycle, SystemKind
+from launchdeck.catalog.models import System, SystemDependency
+from launchdeck.core.errors import ValidationFailed
+from launchdeck.org import services as org
+from launchdeck.org.choices import Skill, Weekday
+from launchdeck.org.models import Calendar, Department, Person, Team
+
+LIST_SEPARATOR = ";"
+
+
+class RowRejected(Exception):
+    """A row that cannot be imported; the message says which column and why."""
+
+    def __init__(self, column: str | None, message: str):
+        self.column = column
+        self.message = message
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    required: bool = False
+    help: str = ""
+
+
+@dataclass
+class Dataset:
+    """A kind of row: its columns, its natural key, how to export it and how to import one row."""
+
+    key: str
+    title: str
+    columns: list[Column]
+    export: Callable[[Any], Iterable[list]]
+    upsert: Callable[[Any, dict[str, str]], str]
+    depends_on: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def header(self) -> list[str]:
+        return [column.name for column in self.columns]
+
+    def check_header(self, header: list[str]) -> None:
+        """Refuse a header with unknown, repeated or missing required columns, naming each."""
+        seen = [name.strip().lower() for name in header]
+        known = set(self.header)
+        unknown = [name for name in seen if name and name not in known]
+        repeated = sorted({name for name in seen if name and seen.count(name) > 1})
+        missing = [column.name for column in self.columns if column.required and column.name not in seen]
+        problems = []
+        if unknown:
+            problems.append(f"unknown columns {', '.join(unknown)}")
+        if repeated:
+            problems.append(f"repeated columns {', '.join(repeated)}")
+        if missing:
+            problems.append(f"missing required columns {', '.join(missing)}")
+        if problems:
+            raise ValidationFailed.field(
+                "file",
+                f"The {self.key} header has {'; '.join(problems)}. Expected columns: {', '.join(self.header)}.",
+            )
+
+
+# Parsing cells
+
+
+def _text(row: dict, column: str, *, required: bool = False, limit: int = 5000) -> str:
+    value = row.get(column, "").strip()
+    if required and not value:
+        raise RowRejected(column, f"{column} is required.")
+    if len(value) > limit:
+        raise RowRejected(column, f"{column} has {len(value)} characters; at most {limit}.")
+    return value
+
+
+def _decimal(row: dict, column: str, *, default: str | None = None) -> Decimal | None:
+    value = row.get(column, "").strip() or default
+    if value is None:
+        return None
+    try:
+        number = Decimal(value.replace(",", ""))
+    except InvalidOperation:
+        raise RowRejected(column, f"{column} must be a number, not {value!r}.") from None
+    if not number.is_finite():
+        raise RowRejected(column, f"{column} must be a number, not {value!r}.")
+    return number
+
+
+def _integer(row: dict, column: str, *, default: int) -> int:
+    number = _decimal(row, column, default=str(default))
+    if number != number.to_integral_value():
+        raise RowRejected(column, f"{column} must be a whole number.")
+    return int(number)
+
+
+def _choice(row: dict, column: str, choices, *, default: str) -> str:
+    value = row.get(column, "").strip().lower() or default
+    by_label = {label.lower(): code for code, label in choices.choices}
+    if value in choices.values:
+        return value
+    if value in by_label:
+        return by_label[value]
+    raise RowRejected(column, f"{column} {value!r} is not one of {', '.join(choices.values)}.")
+
+
+def _list(row: dict, column: str) -> list[str]:
+    return [item.strip() for item in row.get(column, "").split(LIST_SEPARATOR) if item.strip()]
+
+
+def _join(values: Iterable[str]) -> str:
+    return f"{LIST_SEPARATOR} ".join(values)
+
+
+def _by_name(model, user, name: str, column: str, *, field_name: str = "name"):
+    found = model.objects.restrict(user, "view").filter(**{f"{field_name}__iexact": name}).first()
+    if found is None:
+        raise RowRejected(column, f"Unknown {model._meta.verbose_name} {name!r}.")
+    return found
+
+
+def _optional_by_name(model, user, row: dict, column: str):
+    name = _text(row, column)
+    return _by_name(model, user, name, column) if name else None
+
+
+def _number(value: Decimal, places: int) -> str:
+    return f"{value:.{places}f}"
+
+
+def _upsert(existing, create: Callable[[], Any], update: Callable[[dict], Any], wanted: dict, current: dict) -> str:
+    """Create when missing; update only the fields that differ; say which it was."""
+    if existing is None:
+        create()
+        return "created"
+    changes = {key: value for key, value in wanted.items() if current.get(key) != value}
+    if not changes:
+        return "unchanged"
+    update(changes)
+    return "updated"
+
+
+# Calendars
+
+WEEKDAY_NAMES = {day.label[:3].lower(): day.value for day in Weekday}
+
+
+def _weekend(row: dict) -> list[int]:
+    days = []
+    for item in _list(row, "weekend") or ["sat", "sun"]:
+        code = item[:3].lower()
+        if code not in WEEKDAY_NAMES:
+            raise RowRejected("weekend", f"Weekend day {item!r} is not a weekday name such as Sat or Sun.")
+        days.append(WEEKDAY_NAMES[code])
+    return sorted(set(days))
+
+
+def _export_calendars(user):
+    for calendar in Calendar.objects.restrict(user, "view").order_by("name"):
+        weekend = _join(Weekday(day).label[:3] for day in sorted(calendar.weekend))
+        yield [calendar.name, calendar.country, calendar.subdivision, weekend, calendar.description]
+
+
+def _upsert_calendar(actor, row):
+    name = _text(row, "name", required=True, limit=100)
+    wanted = {
+        "country": _text(row, "country").upper(),
+        "subdivision": _text(row, "subdivision").upper(),
+        "weekend": _weekend(row),
+        "description": _text(row, "description"),
+    }
+    existing = Calendar.objects.restrict(actor, "view").filter(name__iexact=name).first()
+    current = {key: getattr(existing, key) for key in wanted} if existing else {}
+    return _upsert(
+        existing,
+        lambda: org.calendar_create(actor=actor, name=name, **wanted),
+        lambda changes: org.calendar_update(actor=actor, calendar=existing, **changes),
+        wanted,
+        current,
+    )
+
+
+# Departments
+
+
+def _export_departments(user):
+    rows = Department.objects.restrict(user, "view").select_related("calendar").order_by("name")
+    for department in rows:
+        calendar = department.calendar.name if department.calendar else ""
+        yield [department.name, department.cost_centre, calendar, department.description]
+
+
+def _upsert_department(actor, row):
+    name = _text(row, "name", required=True, limit=120)
+    wanted = {
+        "cost_centre": _text(row, "cost_centre", required=True, limit=40),
+        "calendar": _optional_by_name(Calendar, actor, row, "calendar"),
+        "description": _text(row, "description"),
+    }
+    existing = Department.objects.restrict(actor, "view").filter(name__iexact=name).first()
+    current = {key: getattr(existing, key) for key in wanted} if existing else {}
+    return _upsert(
+        existing,
+        lambda: org.department_create(actor=actor, name=name, **wanted),
+        lambda changes: org.department_update(actor=actor, department=existing, **changes),
+        wanted,
+        current,
+    )
+
+
+# Teams
+
+
+def _export_teams(user):
+    teams = (
+        Team.objects.restrict(user, "view").select_related("department", "calendar").prefetch_related("skills")
+    ).order_by("name")
+    for team in teams:
+        yield [
+            team.name,
+            team.department.name,
+            _number(team.capacity_person_days_per_week, 1),
+            _join(team.skill_codes),
+            team.calendar.name if team.calendar else "",
+            team.description,
+        ]
+
+
+def _upsert_team(actor, row):
+    name = _text(row, "name", required=True, limit=120)
+    skills = [skill.lower() for skill in _list(row, "skills")]
+    unknown = [skill for skill in skills if skill not in Skill.values]
+    if unknown:
+        raise RowRejected("skills", f"Unknown skill {', '.join(unknown)}; skills are {', '.join(Skill.values)}.")
+    wanted = {
+        "department": _by_name(Department, actor, _text(row, "department", required=True), "department"),
+        "capacity_person_days_per_week": _decimal(row, "capacity_person_days_per_week", default="0"),
+        "calendar": _optional_by_name(Calendar, actor, row, "calendar"),
+        "description": _text(row, "description"),
+    }
+    existing = Team.objects.restrict(actor, "view").filter(name__iexact=name).first()
+    current = {key: getattr(existing, key) for key in wanted} if existing else {}
+    if existing is not None and sorted(existing.skill_codes) != sorted(skills):
+        wanted["skills"] = skills
+        current["skills"] = existing.skill_codes
+    return _upsert(
+        existing,
+        lambda: org.team_create(actor=actor, name=name, skills=skills, **wanted),
+        lambda changes: org.team_update(actor=actor, team=existing, **changes),
+        wanted,
+        current,
+    )
+
+
+# People
+
+
+def _export_people(user):
+    people = Person.objects.restrict(user, "view").select_related("user").prefetch_related("teams").order_by("email")
+    for person in people:
+        yield [
+            person.email,
+            person.full_name,
+            _number(person.fte, 2),
+            _join(sorted(team.name for team in person.teams.all())),
+            person.user.username if person.user_id else "",
+        ]
+
+
+def _upsert_person(actor, row):
+    email = _text(row, "email", required=True, limit=254).lower()
+    username = _text(row, "username")
+    wanted = {
+        "full_name": _text(row, "full_name", required=True, limit=150),
+        "fte": _decimal(row, "fte", default="1"),
+        "user": _by_name(User, actor, username, "username", field_name="username") if username else None,
+    }
+    teams = [_by_name(Team, actor, name, "teams") for name in _list(row, "teams")]
+    existing = Person.objects.restrict(actor, "view").filter(email__iexact=email).first()
+    current = {key: getattr(existing, key) for key in wanted} if existing else {}
+    if existing is not None:
+        held = sorted(team.pk for team in existing.teams.all())
+        if held != sorted(team.pk for team in teams):
+            wanted["teams"], current["teams"] = teams, held
+    return _upsert(
+        existing,
+        lambda: org.person_create(actor=actor, email=email, teams=teams, **wanted),
+        lambda changes: org.person_update(actor=actor, person=existing, **changes),
+        wanted,
+        current,
+    )
+
+
+# Systems
+
+
+def _external_ids(row: dict) -> dict[str, str]:
+    pairs = {}
+    for item in _list(row, "external_ids"):
+        key, equals, value = item.partition("=")
+        if not equals or not key.strip():
+            raise RowRejected("external_ids", f"Write external ids as tool=id; {item!r} is not.")
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
+def _export_systems(user):
+    systems = System.objects.restrict(user, "view").select_related("owner_team").order_by("name")
+    for system in systems:
+        yield [
+            system.name,
+            system.owner_team.name,
+            system.kind,
+            system.tier,
+            system.lifecycle,
+            system.description,
+            _join(f"{key}={value}" for key, value in sorted(system.external_ids.items())),
+        ]
+
+
+def _upsert_system(actor, row):
+    name = _text(row, "name", required=True, limit=150)
+    wanted = {
+        "owner_team": _by_name(Team, actor, _text(row, "owner_team", required=True), "owner_team"),
+        "kind": _choice(row, "kind", SystemKind, default=SystemKind.APPLICATION),
+        "tier": _integer(row, "tier", default=3),
+        "lifecycle": _choice(row, "lifecycle", Lifecycle, default=Lifecycle.LIVE),
+        "description": _text(row, "description"),
+        "external_ids": _external_ids(row),
+    }
+    existing = System.objects.restrict(actor, "view").filter(name__iexact=name).first()
+    current = {key: getattr(existing, key) for key in wanted} if existing else {}
+    return _upsert(
+        existing,
+        lambda: catalog.system_create(actor=actor, name=name, **wanted),
+        lambda changes: catalog.system_update(actor=actor, system=existing, **changes),
+        wanted,
+        current,
+    )
+
+
+# System dependencies
+
+
+def _export_dependencies(user):
+    dependencies = (
+        SystemDependency.objects.restrict(user, "view")
+        .select_related("source", "target")
+        .order_by("source__name", "target__name")
+    )
+    for dependency in dependencies:
+        yield [
+            dependency.source.name,
+            dependency.target.name,
+            dependency.interface_kind,
+            dependency.criticality,
+            dependency.description,
+        ]
+
+
+def _upsert_dependency(actor, row):
+    source = _by_name(System, actor, _text(row, "source", required=True), "source")
+    target = _by_name(System, actor, _text(row, "target", required=True), "target")
+    if source.pk == target.pk:
+        raise RowRejected("target", "A system cannot depend on itself.")
+    wanted = {
+        "interface_kind": _choice(row, "interface_kind", InterfaceKind, default=InterfaceKind.API),
+        "criticality": _choice(row, "criticality", DependencyCriticality, default=DependencyCriticality.MEDIUM),
+        "description": _text(row, "description"),
+    }
+    existing = SystemDependency.objects.restrict(actor, "view").filter(source=source, target=target).first()
+    current = {key: getattr(existing, key) for key in wanted} if existing else {}
+    return _upsert(
+        existing,
+        lambda: catalog.dependency_create(actor=actor, source=source, target=target, **wanted),
+        lambda changes: catalog.dependency_update(actor=actor, dependency=existing, **changes),
+        wanted,
+        current,
+    )
+
+
+DATASETS: dict[str, Dataset] = {}
+
+
+def register(dataset: Dataset) -> None:
+    DATASETS[dataset.key] = dataset
+
+
+register(
+    Dataset(
+        key="calendars",
+        title="Working calendars",
+        columns=[
+            Column("name", required=True),
+            Column("country", help="Two-letter code, e.g. GB"),
+            Column("subdivision", help="Region, e.g. ENG"),
+            Column("weekend", help="Days off, e.g. Sat; Sun"),
+            Column("description"),
+        ],
+        export=_export_calendars,
+        upsert=_upsert_calendar,
+    )
+)
+register(
+    Dataset(
+        key="departments",
+        title="Departments",
+        columns=[
+            Column("name", required=True),
+            Column("cost_centre", required=True),
+            Column("calendar"),
+            Column("description"),
+        ],
+        export=_export_departments,
+        upsert=_upsert_department,
+        depends_on=("calendars",),
+    )
+)
+register(
+    Dataset(
+        key="teams",
+        title="Teams",
+        columns=[
+            Column("name", required=True),
+            Column("department", required=True),
+            Column("capacity_person_days_per_week", help="Person-days per week"),
+            Column("skills", help="e.g. development; testing"),
+            Column("calendar"),
+            Column("description"),
+        ],
+        export=_export_teams,
+        upsert=_upsert_team,
+        depends_on=("departments", "calendars"),
+    )
+)
+register(
+    Dataset(
+        key="people",
+        title="People",
+        columns=[
+            Column("email", required=True),
+            Column("full_name", required=True),
+            Column("fte", help="0.01 to 1"),
+            Column("teams", help="Team names separated by ;"),
+            Column("username", help="Sign-in account, if any"),
+        ],
+        export=_export_people,
+        upsert=_upsert_person,
+        depends_on=("teams",),
+    )
+)
+register(
+    Dataset(
+        key="systems",
+        title="Systems",
+        columns=[
+            Column("name", required=True),
+            Column("owner_team", required=True),
+            Column("kind", help="application or service"),
+            Column("tier", help="1 to 4"),
+            Column("lifecycle", help=", ".join(Lifecycle.values)),
+            Column("description"),
+            Column("external_ids", help="tool=id; tool=id"),
+        ],
+        export=_export_systems,
+        upsert=_upsert_system,
+        depends_on=("teams",),
+    )
+)
+register(
+    Dataset(
+        key="system_dependencies",
+        title="System dependencies",
+        columns=[
+            Column("source", required=True, help="The system that depends"),
+            Column("target", required=True, help="The system depended on"),
+            Column("interface_kind", help=", ".join(InterfaceKind.values)),
+            Column("criticality", help=", ".join(DependencyCriticality.values)),
+            Column("description"),
+        ],
+        export=_export_dependencies,
+        upsert=_upsert_dependency,
+        depends_on=("systems",),
+    )
+)
+
+
+def ordered(keys: Iterable[str]) -> list[str]:
+    """Dataset keys in an order where each comes after what it refers to."""
+    wanted = set(keys)
+    return [key for key in DATASETS if key in wanted]
