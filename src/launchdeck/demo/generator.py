@@ -351,7 +351,7 @@ def _catalogue(rng: random.Random, preset: str, result: DemoResult) -> None:
     result.created["systems"] += count
     pairs: set[tuple[int, int]] = set()
     created = 0
-    while created < sizes["dependencies"]:
+    while created < sizes["dependencies"] - 1:
         layer = rng.randrange(1, len(SYSTEM_LAYERS))
         source = rng.choice(by_layer[layer])
         # Mostly downward; one in fifty upward or sideways, which makes cycles.
@@ -368,7 +368,13 @@ def _catalogue(rng: random.Random, preset: str, result: DemoResult) -> None:
             criticality=rng.choices(["high", "medium", "low"], [25, 55, 20])[0],
         )
         created += 1
-    result.created["system dependencies"] += created
+    # Close at least one loop for sure, as real estates have: the last downward dependency gets its way back.
+    source_pk, target_pk = max(pair for pair in pairs if pair[::-1] not in pairs)
+    systems = {system.pk: system for layer in by_layer for system in layer}
+    catalog.dependency_create(
+        actor=None, source=systems[target_pk], target=systems[source_pk], interface_kind="data_feed", criticality="low"
+    )
+    result.created["system dependencies"] += created + 1
 
 
 def load_demo(*, preset: str = "demo", seed: int = 1) -> DemoResult:

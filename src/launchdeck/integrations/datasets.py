@@ -6,7 +6,9 @@ applies exactly as in the UI and the API. Exports are ordered by that key and fo
 them, so export → import into an empty database → export gives the same file.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -125,8 +127,48 @@ def _join(values: Iterable[str]) -> str:
     return f"{LIST_SEPARATOR} ".join(values)
 
 
+_lookups: ContextVar[dict | None] = ContextVar("launchdeck_import_lookups", default=None)
+
+
+@contextmanager
+def lookup_cache() -> Iterator[None]:
+    """Within one import, find rows by name from one query per model instead of one query per spreadsheet row."""
+    token = _lookups.set({})
+    try:
+        yield
+    finally:
+        _lookups.reset(token)
+
+
+def forget_lookups() -> None:
+    """Drop what was looked up: after a rejected row, rows held in memory may carry changes that were rolled back."""
+    cache = _lookups.get()
+    if cache is not None:
+        cache.clear()
+
+
+def _find(model, user, value: str, *, field_name: str = "name"):
+    """The visible row whose `field_name` equals `value` (ignoring case), or None."""
+    cache = _lookups.get()
+    if cache is None:
+        return model.objects.restrict(user, "view").filter(**{f"{field_name}__iexact": value}).first()
+    table = cache.get((model, field_name))
+    if table is None:
+        rows = model.objects.restrict(user, "view")
+        table = cache[(model, field_name)] = {str(getattr(row, field_name)).lower(): row for row in rows}
+    return table.get(value.lower())
+
+
+def _remember(row, *, field_name: str = "name"):
+    """Make a row created by this import findable by the rows after it."""
+    cache = _lookups.get()
+    if cache is not None and (type(row), field_name) in cache:
+        cache[(type(row), field_name)][str(getattr(row, field_name)).lower()] = row
+    return row
+
+
 def _by_name(model, user, name: str, column: str, *, field_name: str = "name"):
-    found = model.objects.restrict(user, "view").filter(**{f"{field_name}__iexact": name}).first()
+    found = _find(model, user, name, field_name=field_name)
     if found is None:
         raise RowRejected(column, f"Unknown {model._meta.verbose_name} {name!r}.")
     return found
@@ -182,11 +224,11 @@ def _upsert_calendar(actor, row):
         "weekend": _weekend(row),
         "description": _text(row, "description"),
     }
-    existing = Calendar.objects.restrict(actor, "view").filter(name__iexact=name).first()
+    existing = _find(Calendar, actor, name, field_name="name")
     current = {key: getattr(existing, key) for key in wanted} if existing else {}
     return _upsert(
         existing,
-        lambda: org.calendar_create(actor=actor, name=name, **wanted),
+        lambda: _remember(org.calendar_create(actor=actor, name=name, **wanted)),
         lambda changes: org.calendar_update(actor=actor, calendar=existing, **changes),
         wanted,
         current,
@@ -210,11 +252,11 @@ def _upsert_department(actor, row):
         "calendar": _optional_by_name(Calendar, actor, row, "calendar"),
         "description": _text(row, "description"),
     }
-    existing = Department.objects.restrict(actor, "view").filter(name__iexact=name).first()
+    existing = _find(Department, actor, name, field_name="name")
     current = {key: getattr(existing, key) for key in wanted} if existing else {}
     return _upsert(
         existing,
-        lambda: org.department_create(actor=actor, name=name, **wanted),
+        lambda: _remember(org.department_create(actor=actor, name=name, **wanted)),
         lambda changes: org.department_update(actor=actor, department=existing, **changes),
         wanted,
         current,
@@ -251,14 +293,14 @@ def _upsert_team(actor, row):
         "calendar": _optional_by_name(Calendar, actor, row, "calendar"),
         "description": _text(row, "description"),
     }
-    existing = Team.objects.restrict(actor, "view").filter(name__iexact=name).first()
+    existing = _find(Team, actor, name, field_name="name")
     current = {key: getattr(existing, key) for key in wanted} if existing else {}
     if existing is not None and sorted(existing.skill_codes) != sorted(skills):
         wanted["skills"] = skills
         current["skills"] = existing.skill_codes
     return _upsert(
         existing,
-        lambda: org.team_create(actor=actor, name=name, skills=skills, **wanted),
+        lambda: _remember(org.team_create(actor=actor, name=name, skills=skills, **wanted)),
         lambda changes: org.team_update(actor=actor, team=existing, **changes),
         wanted,
         current,
@@ -289,7 +331,7 @@ def _upsert_person(actor, row):
         "user": _by_name(User, actor, username, "username", field_name="username") if username else None,
     }
     teams = [_by_name(Team, actor, name, "teams") for name in _list(row, "teams")]
-    existing = Person.objects.restrict(actor, "view").filter(email__iexact=email).first()
+    existing = _find(Person, actor, email, field_name="email")
     current = {key: getattr(existing, key) for key in wanted} if existing else {}
     if existing is not None:
         held = sorted(team.pk for team in existing.teams.all())
@@ -297,7 +339,7 @@ def _upsert_person(actor, row):
             wanted["teams"], current["teams"] = teams, held
     return _upsert(
         existing,
-        lambda: org.person_create(actor=actor, email=email, teams=teams, **wanted),
+        lambda: _remember(org.person_create(actor=actor, email=email, teams=teams, **wanted), field_name="email"),
         lambda changes: org.person_update(actor=actor, person=existing, **changes),
         wanted,
         current,
@@ -341,11 +383,11 @@ def _upsert_system(actor, row):
         "description": _text(row, "description"),
         "external_ids": _external_ids(row),
     }
-    existing = System.objects.restrict(actor, "view").filter(name__iexact=name).first()
+    existing = _find(System, actor, name, field_name="name")
     current = {key: getattr(existing, key) for key in wanted} if existing else {}
     return _upsert(
         existing,
-        lambda: catalog.system_create(actor=actor, name=name, **wanted),
+        lambda: _remember(catalog.system_create(actor=actor, name=name, **wanted)),
         lambda changes: catalog.system_update(actor=actor, system=existing, **changes),
         wanted,
         current,

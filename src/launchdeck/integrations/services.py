@@ -13,7 +13,7 @@ from launchdeck.audit.services import audit_record
 from launchdeck.core.errors import Conflict, DomainError, ValidationFailed
 from launchdeck.core.permissions import require_perm
 from launchdeck.integrations import tabular
-from launchdeck.integrations.datasets import DATASETS, RowRejected, ordered
+from launchdeck.integrations.datasets import DATASETS, RowRejected, forget_lookups, lookup_cache, ordered
 from launchdeck.integrations.models import ImportBatch, ImportBatchStatus
 
 
@@ -45,7 +45,7 @@ def _run(actor, batch: ImportBatch, *, commit: bool) -> dict:
     counts: dict[str, Counter] = {}
     total = 0
     try:
-        with transaction.atomic():
+        with lookup_cache(), transaction.atomic():
             for key in ordered(sheets):
                 dataset = DATASETS[key]
                 rows = iter(sheets[key])
@@ -65,9 +65,11 @@ def _run(actor, batch: ImportBatch, *, commit: bool) -> dict:
                             entry["action"] = dataset.upsert(actor, row)
                     except RowRejected as exc:
                         entry.update(action="rejected", column=exc.column, reason=exc.message)
+                        forget_lookups()
                     except DomainError as exc:
                         fields = [error["field"] for error in exc.errors if error["field"]]
                         entry.update(action="rejected", column=fields[0] if fields else None, reason=exc.detail)
+                        forget_lookups()
                     counts[key][entry["action"]] += 1
                     rows_report.append(entry)
             rejected = sum(counter["rejected"] for counter in counts.values())

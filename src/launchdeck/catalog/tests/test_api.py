@@ -1,11 +1,13 @@
 """The catalogue's API: the wiring of every endpoint, its error mapping, its filters and its query counts."""
 
+import itertools
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from launchdeck.audit.models import AuditEvent
-from launchdeck.catalog.models import Component, System, SystemDependency
+from launchdeck.catalog.models import Component, SystemDependency
 from launchdeck.catalog.tests.factories import (
     ComponentFactory,
     SystemDependencyFactory,
@@ -186,7 +188,7 @@ def test_listing_systems_takes_the_same_number_of_queries_for_40_systems_as_for_
         assert api.get("/systems").status_code == 200
     team = TeamFactory()
     systems = [SystemFactory(owner_team=TeamFactory() if index % 3 else team) for index in range(39)]
-    for source, target in zip(systems, systems[1:], strict=False):
+    for source, target in itertools.pairwise(systems):
         SystemDependencyFactory(source=source, target=target)
     with CaptureQueriesContext(connection) as forty:
         response = api.get("/systems")

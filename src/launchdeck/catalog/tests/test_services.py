@@ -393,7 +393,7 @@ def test_a_release_manager_may_make_every_catalogue_write(release_manager):
 @pytest.mark.parametrize("role", ["viewer", "portfolio_manager"])
 def test_roles_that_do_not_own_the_catalogue_are_refused_every_write(request, role):
     actor = request.getfixturevalue(role)
-    for name, write in _writes(actor):
+    for _, write in _writes(actor):
         with pytest.raises(PermissionDenied, match=re.escape("(catalog.")):
             write()
     assert not AuditEvent.objects.filter(object_type__startswith="catalog.").exists()

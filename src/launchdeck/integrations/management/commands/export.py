@@ -28,4 +28,3 @@ class Command(BaseCommand):
             self.stdout.write(f"Wrote {len(content):,} bytes to {output}.")
         else:
             sys.stdout.buffer.write(content)
-
