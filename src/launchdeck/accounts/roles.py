@@ -29,7 +29,7 @@ SELF_SERVICE = ("accounts.add_apitoken", "accounts.change_apitoken", "integratio
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset({"*"}),
     Role.VIEWER: frozenset({READ_EVERYTHING}),
-    Role.PORTFOLIO_MANAGER: frozenset({READ_EVERYTHING, *SELF_SERVICE, "org.*", "portfolio.*"}),
+    Role.PORTFOLIO_MANAGER: frozenset({READ_EVERYTHING, *SELF_SERVICE, "org.*", "portfolio.*", "catalog.*"}),
     Role.RELEASE_MANAGER: frozenset(
         {READ_EVERYTHING, *SELF_SERVICE, "releases.*", "scheduling.*", "catalog.*", "portfolio.*_registeritem"}
     ),

@@ -59,3 +59,8 @@ def one_event(db):
         recorded.event = events[0]
 
     return expect
+
+
+@pytest.fixture
+def quality_manager(make_user):
+    return make_user(Role.QUALITY_MANAGER, username="quality_manager")

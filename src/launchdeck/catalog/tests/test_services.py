@@ -385,12 +385,13 @@ def _writes(actor):
     ]
 
 
-def test_a_release_manager_may_make_every_catalogue_write(release_manager):
-    for _, write in _writes(release_manager):
+@pytest.mark.parametrize("role", ["release_manager", "portfolio_manager"])
+def test_release_and_portfolio_managers_may_make_every_catalogue_write(request, role):
+    for _, write in _writes(request.getfixturevalue(role)):
         write()
 
 
-@pytest.mark.parametrize("role", ["viewer", "portfolio_manager"])
+@pytest.mark.parametrize("role", ["viewer", "quality_manager"])
 def test_roles_that_do_not_own_the_catalogue_are_refused_every_write(request, role):
     actor = request.getfixturevalue(role)
     for _, write in _writes(actor):
