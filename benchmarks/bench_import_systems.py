@@ -4,14 +4,14 @@ Data: the demo preset's teams, and a generated CSV of 10,000 new systems owned b
 Memory is reported as the growth of the process's peak resident size during each step, next to the file's size.
 """
 
-import sys
 import resource
+import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import machine, setup  # noqa: E402
+from _harness import machine, setup
 
 ROWS = 10_000
 

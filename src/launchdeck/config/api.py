@@ -10,6 +10,7 @@ from launchdeck.catalog.api import router as catalog_router
 from launchdeck.core.api import install_error_handlers, reject_null_characters
 from launchdeck.integrations.api import router as integrations_router
 from launchdeck.org.api import router as org_router
+from launchdeck.portfolio.api import router as portfolio_router
 
 api = NinjaAPI(
     title="Launchdeck API",
@@ -28,4 +29,5 @@ api.add_router("", accounts_router)
 api.add_router("", audit_router)
 api.add_router("", org_router)
 api.add_router("", catalog_router)
+api.add_router("", portfolio_router)
 api.add_router("", integrations_router)

@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "launchdeck.accounts",
     "launchdeck.org",
     "launchdeck.catalog",
+    "launchdeck.portfolio",
     "launchdeck.integrations",
     "launchdeck.demo",
     "django.contrib.admin",

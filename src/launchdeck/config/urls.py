@@ -18,6 +18,7 @@ urlpatterns = [
     path("audit/", include("launchdeck.audit.urls")),
     path("org/", include("launchdeck.org.urls")),
     path("catalog/", include("launchdeck.catalog.urls")),
+    path("portfolio/", include("launchdeck.portfolio.urls")),
     path("exchange/", include("launchdeck.integrations.urls")),
     path("", include("launchdeck.core.urls")),
 ]

@@ -19,7 +19,9 @@ from launchdeck.accounts.roles import Role
 from launchdeck.audit.context import audit_context
 from launchdeck.catalog import services as catalog
 from launchdeck.org import services as org
-from launchdeck.org.models import Team
+from launchdeck.org.models import Department, Team
+from launchdeck.portfolio import services as portfolio
+from launchdeck.portfolio.models import Project
 
 DEMO_PASSWORD = "launchdeck-demo"
 PRESETS = ("demo", "enterprise")
@@ -377,6 +379,277 @@ def _catalogue(rng: random.Random, preset: str, result: DemoResult) -> None:
     result.created["system dependencies"] += created + 1
 
 
+PORTFOLIO_SIZES = {
+    "demo": {"children": (3, 2, 3), "initiatives": 12, "projects": 30, "register_items": 80, "over_allocated": 3},
+    "enterprise": {
+        "children": (3, 2, 2),
+        "initiatives": 150,
+        "projects": 600,
+        "register_items": 2000,
+        "over_allocated": 12,
+    },
+}
+PORTFOLIO_TREE = (
+    ("Customer Experience", ("Digital Channels", "Payments Modernisation", "Branch Transformation")),
+    ("Operational Resilience", ("Cloud Migration", "Data Platform", "Service Continuity")),
+    ("Regulatory Change", ("Basel IV", "Open Banking", "Financial Crime")),
+)
+CHANGE_WORDS = (
+    "Modernisation",
+    "Replatforming",
+    "Consolidation",
+    "Uplift",
+    "Replacement",
+    "Cloud Move",
+    "Automation",
+    "Resilience",
+    "Decommissioning",
+    "Rebuild",
+)
+WORKSTREAMS = ("Discovery", "Build", "Data Migration", "Integration", "Testing", "Cutover", "Training", "Decommission")
+# (category, weight, titles, tags): environments and test data recur on purpose, as they do in real portfolios.
+REGISTER_THEMES = (
+    (
+        "environments",
+        24,
+        (
+            "UAT environment double-booked by two releases",
+            "SIT environment down for days after a failed refresh",
+            "No production-like environment for performance testing",
+            "Shared test environment drifted from production configuration",
+            "Environment provisioning took six weeks instead of two",
+        ),
+        ("environment-contention", "uat", "sit", "shared-environments", "provisioning"),
+    ),
+    (
+        "testing",
+        14,
+        (
+            "Test data not available when test execution started",
+            "Regression suite too slow to run every release",
+            "Defects found late because integration testing was squeezed",
+            "Masked production data refresh overran",
+        ),
+        ("test-data", "regression", "test-automation", "late-defects"),
+    ),
+    (
+        "data",
+        12,
+        (
+            "Reference data differs between environments",
+            "Data migration rehearsal failed reconciliation",
+            "Personal data found in a test database",
+        ),
+        ("test-data", "data-refresh", "data-quality", "reconciliation"),
+    ),
+    (
+        "dependencies",
+        10,
+        (
+            "Upstream API change not ready for our release",
+            "Waiting on the identity platform upgrade",
+            "Shared batch scheduler change window clashes with ours",
+        ),
+        ("cross-team", "api", "release-alignment"),
+    ),
+    (
+        "resourcing",
+        10,
+        (
+            "Key developer leaving mid-project",
+            "Testers shared with another programme at peak",
+            "Specialist skills only available from one contractor",
+        ),
+        ("key-person-risk", "shared-testers", "contractors"),
+    ),
+    (
+        "vendor",
+        7,
+        ("Vendor delivery slipped by a sprint", "Vendor patch broke the interface contract"),
+        ("late-vendor-delivery", "contract"),
+    ),
+    (
+        "schedule",
+        7,
+        ("Change freeze shortens the delivery window", "Go-live date fixed before the plan was ready"),
+        ("change-freeze", "deadline"),
+    ),
+    (
+        "requirements",
+        6,
+        ("Requirements changed after build started", "Acceptance criteria missing for key stories"),
+        ("requirements-churn", "acceptance-criteria"),
+    ),
+    ("tooling", 4, ("Pipeline not able to deploy to the new platform",), ("ci-cd", "deployment")),
+    ("communication", 3, ("Stakeholders learned of the delay late",), ("stakeholders", "reporting")),
+    ("budget", 3, ("Licence costs higher than planned",), ("licences", "cost-overrun")),
+    ("compliance", 2, ("Audit finding on change approvals",), ("audit", "change-approval")),
+    ("other", 1, ("Office move disrupted the team for a week",), ("logistics",)),
+)
+REGISTER_KINDS = (("lesson", 35), ("risk", 30), ("issue", 20), ("assumption", 8), ("dependency", 7))
+
+
+def _month(day: datetime.date, offset: int) -> datetime.date:
+    index = day.year * 12 + day.month - 1 + offset
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+def _portfolio(rng: random.Random, preset: str, users: dict[str, User], result: DemoResult) -> None:
+    """Portfolios, initiatives and projects; a year of spend per initiative and department (actuals booked up to the
+    current month, a few initiatives overspending); staffing allocations (a few teams over-allocated); and a register
+    of lessons and RAID items in which the same challenges come back."""
+    sizes = PORTFOLIO_SIZES[preset]
+    today = datetime.date.today()
+    year_start = datetime.date(today.year, 1, 1)
+    departments = list(Department.objects.order_by("pk"))
+    teams = list(Team.objects.order_by("pk"))
+    owners = [users[Role.PORTFOLIO_MANAGER], users[Role.PROJECT_MANAGER], users[Role.RELEASE_MANAGER]]
+    owners += list(User.objects.exclude(pk__in=[user.pk for user in users.values()]).order_by("pk")[:20])
+
+    leaves = []
+    for (name, children), count in zip(PORTFOLIO_TREE, sizes["children"], strict=True):
+        top = portfolio.portfolio_create(
+            actor=None, name=name, description=f"Every change initiative in {name.lower()}."
+        )
+        result.created["portfolios"] += 1
+        for child in children[:count]:
+            leaves.append(portfolio.portfolio_create(actor=None, name=child, parent=top))
+            result.created["portfolios"] += 1
+
+    names = [f"{noun} {word}" for noun in SYSTEM_NOUNS for word in CHANGE_WORDS]
+    rng.shuffle(names)
+    initiatives = []
+    booking = [index for index in range(sizes["initiatives"]) if index % 12 != 7]  # proposed ones book nothing
+    overspending = set(rng.sample(booking, k=max(2, sizes["initiatives"] // 6)))
+    for index in range(sizes["initiatives"]):
+        sponsor = departments[index % len(departments)]
+        start = _month(year_start, -rng.randint(0, 6))
+        end = _month(year_start, 12 + rng.randint(0, 12)) - datetime.timedelta(days=1)
+        others = rng.sample([d for d in departments if d.pk != sponsor.pk], k=rng.choice([0, 1, 1, 2]))
+        monthly = {department: Decimal(rng.randrange(20, 150) * 1000) for department in [sponsor, *others]}
+        for department in others:
+            monthly[department] = (monthly[department] / 3).quantize(Decimal("1"))
+        yearly_plan = sum(monthly.values()) * 12
+        over = index in overspending
+        budget = yearly_plan * Decimal(rng.choice(["0.92", "0.95"]) if over else rng.choice(["1.0", "1.05", "1.1"]))
+        status = "active" if index % 12 not in (3, 7) else ("on_hold" if index % 12 == 3 else "proposed")
+        initiative = portfolio.initiative_create(
+            actor=None,
+            portfolio=leaves[index % len(leaves)],
+            department=sponsor,
+            owner=owners[index % len(owners)],
+            name=names[index],
+            objective=f"Modernise {names[index].split()[0]} and cut its run cost.",
+            start=start,
+            end=end,
+            budget=budget.quantize(Decimal("1")),
+            status=status,
+        )
+        initiatives.append(initiative)
+        for offset in range(12):
+            month = _month(year_start, offset)
+            booked = month <= today.replace(day=1) and status != "proposed"
+            for department, planned in monthly.items():
+                factor = Decimal(str(rng.uniform(1.25, 1.6) if over else rng.uniform(0.82, 1.08)))
+                portfolio.spend_record(
+                    actor=None,
+                    initiative=initiative,
+                    department=department,
+                    month=month,
+                    planned=planned,
+                    actual=(planned * factor).quantize(Decimal("1")) if booked else None,
+                )
+                result.created["spend rows"] += 1
+    result.created["initiatives"] += len(initiatives)
+
+    for index in range(sizes["projects"]):
+        initiative = initiatives[index % len(initiatives)]
+        stream = WORKSTREAMS[(index // len(initiatives)) % len(WORKSTREAMS)]
+        start = initiative.start + datetime.timedelta(days=rng.randint(0, 90))
+        portfolio.project_create(
+            actor=None,
+            initiative=initiative,
+            owner_team=rng.choice(teams),
+            name=f"{initiative.name}: {stream}",
+            start=start,
+            end=min(initiative.end, start + datetime.timedelta(days=rng.randint(60, 300))),
+        )
+    result.created["projects"] += sizes["projects"]
+    projects = list(Project.objects.select_related("initiative").order_by("pk"))
+
+    # Most teams carry one to three allocations within what they can do; a few are booked beyond it.
+    active = [i for i in initiatives if i.status == "active"]
+    over_allocated = set(rng.sample(range(len(teams)), k=sizes["over_allocated"]))
+    for number, team in enumerate(teams):
+        if rng.random() < 0.12 and number not in over_allocated:
+            continue
+        share = 0.0
+        for _ in range(rng.randint(1, 3)):
+            initiative = rng.choice(active)
+            start = max(initiative.start, today - datetime.timedelta(days=rng.randint(14, 90)))
+            end = min(initiative.end, today + datetime.timedelta(days=rng.randint(60, 200)))
+            percent = rng.choice([10, 20, 25, 30, 40])
+            if share + percent > 90:
+                break
+            share += percent
+            as_percent = rng.random() < 0.5
+            capacity = float(team.capacity_person_days_per_week)
+            portfolio.allocation_create(
+                actor=None,
+                initiative=initiative,
+                team=team,
+                start=start,
+                end=end,
+                unit="percent" if as_percent else "person_days",
+                amount=Decimal(percent) if as_percent else Decimal(str(round(capacity * percent / 100, 1))),
+            )
+            result.created["allocations"] += 1
+        if number in over_allocated:
+            initiative = rng.choice(active)
+            portfolio.allocation_create(
+                actor=None,
+                initiative=initiative,
+                team=team,
+                start=max(initiative.start, today - datetime.timedelta(days=7)),
+                end=min(initiative.end, today + datetime.timedelta(days=rng.randint(42, 120))),
+                unit="percent",
+                amount=Decimal(110 if number == min(over_allocated) else rng.choice([60, 75, 110])),
+                note="Needed for the go-live; agreed with the team lead.",
+            )
+            result.created["allocations"] += 1
+
+    kinds, kind_weights = zip(*REGISTER_KINDS, strict=True)
+    theme_weights = [theme[1] for theme in REGISTER_THEMES]
+    for _ in range(sizes["register_items"]):
+        kind = rng.choices(kinds, kind_weights)[0]
+        category, _, titles, tags = rng.choices(REGISTER_THEMES, theme_weights)[0]
+        raised_on = today - datetime.timedelta(days=int(rng.triangular(0, 365, 90)))
+        project = rng.choice(projects) if rng.random() < 0.5 else None
+        initiative = project.initiative if project else rng.choice(initiatives)
+        status = None
+        if kind != "lesson":
+            age = (today - raised_on).days
+            status = rng.choices(["open", "mitigating", "closed"], [2, 2, 1 + age // 40])[0]
+        closed_on = None
+        if status == "closed":
+            closed_on = min(today, raised_on + datetime.timedelta(days=rng.randint(5, 60)))
+        portfolio.register_item_create(
+            actor=None,
+            kind=kind,
+            title=rng.choice(titles),
+            category=category,
+            impact=rng.choices(["low", "medium", "high", "critical"], [25, 40, 25, 10])[0],
+            status=status,
+            initiative=initiative,
+            project=project,
+            owner=rng.choice(owners) if rng.random() < 0.8 else None,
+            raised_on=raised_on,
+            closed_on=closed_on,
+            tags=rng.sample(tags, k=min(len(tags), rng.randint(1, 3))),
+        )
+    result.created["register items"] += sizes["register_items"]
+
+
 def load_demo(*, preset: str = "demo", seed: int = 1) -> DemoResult:
     """Load a preset into an empty database, all in one transaction."""
     if preset not in PRESETS:
@@ -389,6 +662,7 @@ def load_demo(*, preset: str = "demo", seed: int = 1) -> DemoResult:
         _tokens(users, result)
         _organisation(rng, preset, users, result)
         _catalogue(rng, preset, result)
+        _portfolio(rng, preset, users, result)
     return result
 
 

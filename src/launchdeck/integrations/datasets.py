@@ -6,6 +6,7 @@ applies exactly as in the UI and the API. Exports are ordered by that key and fo
 them, so export → import into an empty database → export gives the same file.
 """
 
+import datetime
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -21,6 +22,9 @@ from launchdeck.core.errors import ValidationFailed
 from launchdeck.org import services as org
 from launchdeck.org.choices import Skill, Weekday
 from launchdeck.org.models import Calendar, Department, Person, Team
+from launchdeck.portfolio import services as portfolios
+from launchdeck.portfolio.choices import AllocationUnit, InitiativeStatus
+from launchdeck.portfolio.models import Allocation, Initiative, Portfolio, Project, Spend
 
 LIST_SEPARATOR = ";"
 
@@ -434,6 +438,223 @@ def _upsert_dependency(actor, row):
     )
 
 
+# Dates
+
+
+def _date(row: dict, column: str, *, required: bool = True) -> datetime.date | None:
+    value = _text(row, column, required=required)
+    if not value:
+        return None
+    try:
+        return datetime.date.fromisoformat(value[:10])
+    except ValueError:
+        raise RowRejected(column, f"{column} must be a date written as YYYY-MM-DD, not {value!r}.") from None
+
+
+def _month(row: dict, column: str) -> datetime.date:
+    value = _text(row, column, required=True)
+    try:
+        return datetime.date.fromisoformat(value[:7] + "-01")
+    except ValueError:
+        raise RowRejected(column, f"{column} must be a month written as YYYY-MM, not {value!r}.") from None
+
+
+def _money(value: Decimal | None) -> str:
+    return "" if value is None else _number(value, 2)
+
+
+def _places(row, field: str) -> str:
+    """A decimal written with exactly the places its column stores, so it reads back as the same value."""
+    return _number(getattr(row, field), row._meta.get_field(field).decimal_places)
+
+
+# Portfolios (parents before children, so an import can create a tree in one pass)
+
+
+def _export_portfolios(user):
+    rows = list(Portfolio.objects.restrict(user, "view").select_related("parent"))
+    depth: dict[int, int] = {}
+
+    def level(portfolio) -> int:
+        if portfolio.pk not in depth:
+            depth[portfolio.pk] = 0 if portfolio.parent_id is None else level(portfolio.parent) + 1
+        return depth[portfolio.pk]
+
+    for portfolio in sorted(rows, key=lambda row: (level(row), row.name.lower())):
+        yield [portfolio.name, portfolio.parent.name if portfolio.parent else "", portfolio.description]
+
+
+def _upsert_portfolio(actor, row):
+    name = _text(row, "name", required=True, limit=150)
+    wanted = {
+        "parent": _optional_by_name(Portfolio, actor, row, "parent"),
+        "description": _text(row, "description"),
+    }
+    existing = _find(Portfolio, actor, name)
+    current = {key: getattr(existing, key) for key in wanted} if existing else {}
+    return _upsert(
+        existing,
+        lambda: _remember(portfolios.portfolio_create(actor=actor, name=name, **wanted)),
+        lambda changes: portfolios.portfolio_update(actor=actor, portfolio=existing, **changes),
+        wanted,
+        current,
+    )
+
+
+def _export_initiatives(user):
+    rows = Initiative.objects.restrict(user, "view").select_related("portfolio", "department", "owner").order_by("name")
+    for initiative in rows:
+        yield [
+            initiative.name,
+            initiative.portfolio.name,
+            initiative.department.name,
+            initiative.owner.username if initiative.owner_id else "",
+            initiative.start,
+            initiative.end,
+            _money(initiative.budget),
+            initiative.status,
+            initiative.objective,
+        ]
+
+
+def _upsert_initiative(actor, row):
+    name = _text(row, "name", required=True, limit=150)
+    owner = _text(row, "owner")
+    wanted = {
+        "portfolio": _by_name(Portfolio, actor, _text(row, "portfolio", required=True), "portfolio"),
+        "department": _by_name(Department, actor, _text(row, "department", required=True), "department"),
+        "owner": _by_name(User, actor, owner, "owner", field_name="username") if owner else None,
+        "start": _date(row, "start"),
+        "end": _date(row, "end"),
+        "budget": _decimal(row, "budget", default="0"),
+        "status": _choice(row, "status", InitiativeStatus, default=InitiativeStatus.PROPOSED),
+        "objective": _text(row, "objective"),
+    }
+    existing = _find(Initiative, actor, name)
+    current = {key: getattr(existing, key) for key in wanted} if existing else {}
+    return _upsert(
+        existing,
+        lambda: _remember(portfolios.initiative_create(actor=actor, name=name, **wanted)),
+        lambda changes: portfolios.initiative_update(actor=actor, initiative=existing, **changes),
+        wanted,
+        current,
+    )
+
+
+def _export_projects(user):
+    rows = Project.objects.restrict(user, "view").select_related("initiative", "owner_team").order_by("name")
+    for project in rows:
+        yield [
+            project.name,
+            project.initiative.name,
+            project.owner_team.name,
+            project.start,
+            project.end,
+            project.description,
+        ]
+
+
+def _upsert_project(actor, row):
+    name = _text(row, "name", required=True, limit=150)
+    wanted = {
+        "initiative": _by_name(Initiative, actor, _text(row, "initiative", required=True), "initiative"),
+        "owner_team": _by_name(Team, actor, _text(row, "owner_team", required=True), "owner_team"),
+        "start": _date(row, "start"),
+        "end": _date(row, "end"),
+        "description": _text(row, "description"),
+    }
+    existing = _find(Project, actor, name)
+    current = {key: getattr(existing, key) for key in wanted} if existing else {}
+    return _upsert(
+        existing,
+        lambda: _remember(portfolios.project_create(actor=actor, name=name, **wanted)),
+        lambda changes: portfolios.project_update(actor=actor, project=existing, **changes),
+        wanted,
+        current,
+    )
+
+
+def _export_spend(user):
+    rows = (
+        Spend.objects.restrict(user, "view")
+        .select_related("initiative", "department")
+        .order_by("initiative__name", "department__name", "month")
+    )
+    for spend in rows:
+        yield [
+            spend.initiative.name,
+            spend.department.name,
+            spend.month.strftime("%Y-%m"),
+            _money(spend.planned),
+            _money(spend.actual),
+        ]
+
+
+def _upsert_spend(actor, row):
+    initiative = _by_name(Initiative, actor, _text(row, "initiative", required=True), "initiative")
+    department = _by_name(Department, actor, _text(row, "department", required=True), "department")
+    month = _month(row, "month")
+    wanted = {"planned": _decimal(row, "planned", default="0"), "actual": _decimal(row, "actual")}
+    existing = (
+        Spend.objects.restrict(actor, "view").filter(initiative=initiative, department=department, month=month).first()
+    )
+    current = {key: getattr(existing, key) for key in wanted} if existing else {}
+    return _upsert(
+        existing,
+        lambda: portfolios.spend_record(
+            actor=actor, initiative=initiative, department=department, month=month, **wanted
+        ),
+        lambda changes: portfolios.spend_update(actor=actor, spend=existing, **changes),
+        wanted,
+        current,
+    )
+
+
+def _export_staffing(user):
+    rows = (
+        Allocation.objects.restrict(user, "view")
+        .select_related("initiative", "team")
+        .order_by("initiative__name", "team__name", "start", "end", "pk")
+    )
+    for allocation in rows:
+        yield [
+            allocation.initiative.name,
+            allocation.team.name,
+            allocation.start,
+            allocation.end,
+            allocation.unit,
+            _places(allocation, "amount"),
+            allocation.note,
+        ]
+
+
+def _upsert_allocation(actor, row):
+    initiative = _by_name(Initiative, actor, _text(row, "initiative", required=True), "initiative")
+    team = _by_name(Team, actor, _text(row, "team", required=True), "team")
+    start, end = _date(row, "start"), _date(row, "end")
+    wanted = {
+        "unit": _choice(row, "unit", AllocationUnit, default=AllocationUnit.PERSON_DAYS),
+        "amount": _decimal(row, "amount", default="0"),
+        "note": _text(row, "note", limit=200),
+    }
+    existing = (
+        Allocation.objects.restrict(actor, "view")
+        .filter(initiative=initiative, team=team, start=start, end=end)
+        .order_by("pk")
+        .first()
+    )
+    current = {key: getattr(existing, key) for key in wanted} if existing else {}
+    return _upsert(
+        existing,
+        lambda: portfolios.allocation_create(
+            actor=actor, initiative=initiative, team=team, start=start, end=end, **wanted
+        ),
+        lambda changes: portfolios.allocation_update(actor=actor, allocation=existing, **changes),
+        wanted,
+        current,
+    )
+
+
 DATASETS: dict[str, Dataset] = {}
 
 
@@ -536,6 +757,88 @@ register(
         export=_export_dependencies,
         upsert=_upsert_dependency,
         depends_on=("systems",),
+    )
+)
+
+
+register(
+    Dataset(
+        key="portfolios",
+        title="Portfolios",
+        columns=[Column("name", required=True), Column("parent", help="The parent portfolio"), Column("description")],
+        export=_export_portfolios,
+        upsert=_upsert_portfolio,
+    )
+)
+register(
+    Dataset(
+        key="initiatives",
+        title="Initiatives",
+        columns=[
+            Column("name", required=True),
+            Column("portfolio", required=True),
+            Column("department", required=True),
+            Column("owner", help="Username"),
+            Column("start", required=True, help="YYYY-MM-DD"),
+            Column("end", required=True, help="YYYY-MM-DD"),
+            Column("budget"),
+            Column("status", help=", ".join(InitiativeStatus.values)),
+            Column("objective"),
+        ],
+        export=_export_initiatives,
+        upsert=_upsert_initiative,
+        depends_on=("portfolios", "departments"),
+    )
+)
+register(
+    Dataset(
+        key="projects",
+        title="Projects",
+        columns=[
+            Column("name", required=True),
+            Column("initiative", required=True),
+            Column("owner_team", required=True),
+            Column("start", required=True, help="YYYY-MM-DD"),
+            Column("end", required=True, help="YYYY-MM-DD"),
+            Column("description"),
+        ],
+        export=_export_projects,
+        upsert=_upsert_project,
+        depends_on=("initiatives", "teams"),
+    )
+)
+register(
+    Dataset(
+        key="spend",
+        title="Spend (planned and actual, per month)",
+        columns=[
+            Column("initiative", required=True),
+            Column("department", required=True),
+            Column("month", required=True, help="YYYY-MM"),
+            Column("planned"),
+            Column("actual", help="Empty until booked"),
+        ],
+        export=_export_spend,
+        upsert=_upsert_spend,
+        depends_on=("initiatives", "departments"),
+    )
+)
+register(
+    Dataset(
+        key="staffing",
+        title="Staffing (team allocations)",
+        columns=[
+            Column("initiative", required=True),
+            Column("team", required=True),
+            Column("start", required=True, help="YYYY-MM-DD"),
+            Column("end", required=True, help="YYYY-MM-DD"),
+            Column("unit", help=", ".join(AllocationUnit.values)),
+            Column("amount", required=True),
+            Column("note"),
+        ],
+        export=_export_staffing,
+        upsert=_upsert_allocation,
+        depends_on=("initiatives", "teams"),
     )
 )
 
