@@ -3,6 +3,7 @@
 import datetime
 import decimal
 import uuid
+from collections import Counter
 from typing import Any
 
 from django.db import models, transaction
@@ -108,15 +109,18 @@ def update_audited(
     return instance
 
 
-def delete_audited(actor, instance, event_type: str, what_uses_it: str) -> None:
-    """Delete and audit; a row still referenced (PROTECT) is a 409 naming what still uses it."""
+def delete_audited(actor, instance, event_type: str) -> None:
+    """Delete and audit; a row still referenced (PROTECT) is a 409 saying what still uses it, by kind."""
     data = {"name": str(instance)}
     pk = instance.pk
     try:
         with transaction.atomic():
             instance.delete()
     except ProtectedError as exc:
-        count = len(exc.protected_objects)
-        raise Conflict(f"{instance} is still used by {count} {what_uses_it}; move or remove them first.") from None
+        kinds = Counter(type(row)._meta for row in exc.protected_objects)
+        listed = " and ".join(
+            f"{count} {meta.verbose_name if count == 1 else meta.verbose_name_plural}" for meta, count in kinds.items()
+        )
+        raise Conflict(f"{instance} is still used by {listed}; move or remove them first.") from None
     instance.pk = pk
     audit_record(actor, event_type, instance, old=data)

@@ -3,7 +3,15 @@
 from launchdeck.core.registry import HomePanel, NavItem, register_home_panel, register_nav
 
 CATALOGUE_ROLES = frozenset(
-    {"release_manager", "environment_manager", "quality_manager", "service_manager", "project_manager", "admin"}
+    {
+        "portfolio_manager",
+        "release_manager",
+        "environment_manager",
+        "quality_manager",
+        "service_manager",
+        "project_manager",
+        "admin",
+    }
 )
 
 

@@ -75,7 +75,7 @@ def system_update(*, actor, system: System, version: int | None = None, **change
 def system_delete(*, actor, system: System) -> None:
     """Remove a system with its components and dependencies."""
     require_perm(actor, "catalog.delete_system", system)
-    delete_audited(actor, system, "system.deleted", "records")
+    delete_audited(actor, system, "system.deleted")
 
 
 @transaction.atomic
@@ -102,7 +102,7 @@ def component_update(*, actor, component: Component, version: int | None = None,
 @transaction.atomic
 def component_delete(*, actor, component: Component) -> None:
     require_perm(actor, "catalog.delete_component", component)
-    delete_audited(actor, component, "component.deleted", "records")
+    delete_audited(actor, component, "component.deleted")
 
 
 def _check_dependency(dependency: SystemDependency) -> None:
@@ -148,4 +148,4 @@ def dependency_update(*, actor, dependency: SystemDependency, version: int | Non
 @transaction.atomic
 def dependency_delete(*, actor, dependency: SystemDependency) -> None:
     require_perm(actor, "catalog.delete_systemdependency", dependency)
-    delete_audited(actor, dependency, "system_dependency.deleted", "records")
+    delete_audited(actor, dependency, "system_dependency.deleted")

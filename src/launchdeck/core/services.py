@@ -50,6 +50,10 @@ def constraint_error(model: type[models.Model], exc: IntegrityError) -> DomainEr
             if isinstance(constraint, models.UniqueConstraint):
                 return Conflict(message, errors=[(None, message)])
             return ValidationFailed(message, errors=[(None, message)])
+    for field in model._meta.concrete_fields:
+        if field.unique and not field.primary_key and _unique_column_named(model, field, text):
+            message = f"Another {model._meta.verbose_name} already has this {field.verbose_name}."
+            return Conflict(message, errors=[(field.name, message)])
     return Conflict("This conflicts with a row saved at the same moment; reload and try again.")
 
 
@@ -58,6 +62,12 @@ def _columns_named(model, constraint, text: str) -> bool:
     fields = getattr(constraint, "fields", ())
     table = model._meta.db_table
     return bool(fields) and all(f"{table}.{model._meta.get_field(name).column}" in text for name in fields)
+
+
+def _unique_column_named(model, field, text: str) -> bool:
+    """A unique column in the refusal: SQLite says `table.column`, PostgreSQL names its `table_column_key` index."""
+    table, column = model._meta.db_table, field.column
+    return f"{table}.{column}" in text or f"{table}_{column}" in text
 
 
 def save(instance: models.Model, *, exclude: list[str] | None = None) -> models.Model:

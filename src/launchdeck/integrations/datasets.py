@@ -98,12 +98,26 @@ def _decimal(row: dict, column: str, *, default: str | None = None) -> Decimal |
     if value is None:
         return None
     try:
-        number = Decimal(value.replace(",", ""))
+        number = Decimal(_decimal_text(value))
     except InvalidOperation:
         raise RowRejected(column, f"{column} must be a number, not {value!r}.") from None
     if not number.is_finite():
         raise RowRejected(column, f"{column} must be a number, not {value!r}.")
     return number
+
+
+def _decimal_text(value: str) -> str:
+    """A number as spreadsheets in any locale write it: `1,234.5`, `1.234,5`, `15,5` (a decimal comma)."""
+    value = value.replace(" ", "").replace("\u00a0", "")
+    if "," in value and "." in value:
+        # the later separator is the decimal point; the other one groups thousands
+        return (
+            value.replace(",", "") if value.rfind(".") > value.rfind(",") else value.replace(".", "").replace(",", ".")
+        )
+    if value.count(",") == 1 and len(value.split(",")[1]) != 3:
+        return value.replace(",", ".")
+    # one comma before exactly three digits ("1,500"), or several: commas group thousands
+    return value.replace(",", "")
 
 
 def _integer(row: dict, column: str, *, default: int) -> int:
@@ -132,6 +146,17 @@ def _join(values: Iterable[str]) -> str:
 
 
 _lookups: ContextVar[dict | None] = ContextVar("launchdeck_import_lookups", default=None)
+_header: ContextVar[frozenset[str] | None] = ContextVar("launchdeck_import_header", default=None)
+
+
+@contextmanager
+def reading_columns(header: list[str]) -> Iterator[None]:
+    """While importing one sheet: the columns it has, so that absent ones leave existing values alone."""
+    token = _header.set(frozenset(name for name in header if name))
+    try:
+        yield
+    finally:
+        _header.reset(token)
 
 
 @contextmanager
@@ -187,12 +212,23 @@ def _number(value: Decimal, places: int) -> str:
     return f"{value:.{places}f}"
 
 
+COLUMN_OF_FIELD = {"user": "username"}
+
+
 def _upsert(existing, create: Callable[[], Any], update: Callable[[dict], Any], wanted: dict, current: dict) -> str:
-    """Create when missing; update only the fields that differ; say which it was."""
+    """Create when missing; update only the fields that differ; say which it was.
+
+    A column left out of the spreadsheet leaves that field of existing rows as it is (it is not read as empty).
+    """
     if existing is None:
         create()
         return "created"
-    changes = {key: value for key, value in wanted.items() if current.get(key) != value}
+    present = _header.get()
+    changes = {
+        key: value
+        for key, value in wanted.items()
+        if current.get(key) != value and (present is None or COLUMN_OF_FIELD.get(key, key) in present)
+    }
     if not changes:
         return "unchanged"
     update(changes)
@@ -204,8 +240,13 @@ def _upsert(existing, create: Callable[[], Any], update: Callable[[dict], Any], 
 WEEKDAY_NAMES = {day.label[:3].lower(): day.value for day in Weekday}
 
 
+NO_WEEKEND = "none"
+
+
 def _weekend(row: dict) -> list[int]:
     days = []
+    if row.get("weekend", "").strip().lower() == NO_WEEKEND:
+        return []
     for item in _list(row, "weekend") or ["sat", "sun"]:
         code = item[:3].lower()
         if code not in WEEKDAY_NAMES:
@@ -216,7 +257,7 @@ def _weekend(row: dict) -> list[int]:
 
 def _export_calendars(user):
     for calendar in Calendar.objects.restrict(user, "view").order_by("name"):
-        weekend = _join(Weekday(day).label[:3] for day in sorted(calendar.weekend))
+        weekend = _join(Weekday(day).label[:3] for day in sorted(calendar.weekend)) or NO_WEEKEND
         yield [calendar.name, calendar.country, calendar.subdivision, weekend, calendar.description]
 
 
@@ -363,6 +404,13 @@ def _external_ids(row: dict) -> dict[str, str]:
     return pairs
 
 
+def _tier(row: dict) -> int:
+    tier = _integer(row, "tier", default=3)
+    if not 1 <= tier <= 4:
+        raise RowRejected("tier", f"The criticality tier is 1, 2, 3 or 4, not {tier}.")
+    return tier
+
+
 def _export_systems(user):
     systems = System.objects.restrict(user, "view").select_related("owner_team").order_by("name")
     for system in systems:
@@ -382,7 +430,7 @@ def _upsert_system(actor, row):
     wanted = {
         "owner_team": _by_name(Team, actor, _text(row, "owner_team", required=True), "owner_team"),
         "kind": _choice(row, "kind", SystemKind, default=SystemKind.APPLICATION),
-        "tier": _integer(row, "tier", default=3),
+        "tier": _tier(row),
         "lifecycle": _choice(row, "lifecycle", Lifecycle, default=Lifecycle.LIVE),
         "description": _text(row, "description"),
         "external_ids": _external_ids(row),
@@ -670,7 +718,7 @@ register(
             Column("name", required=True),
             Column("country", help="Two-letter code, e.g. GB"),
             Column("subdivision", help="Region, e.g. ENG"),
-            Column("weekend", help="Days off, e.g. Sat; Sun"),
+            Column("weekend", help="Days off, e.g. Sat; Sun, or none"),
             Column("description"),
         ],
         export=_export_calendars,

@@ -13,7 +13,14 @@ from launchdeck.audit.services import audit_record
 from launchdeck.core.errors import Conflict, DomainError, ValidationFailed
 from launchdeck.core.permissions import require_perm
 from launchdeck.integrations import tabular
-from launchdeck.integrations.datasets import DATASETS, RowRejected, forget_lookups, lookup_cache, ordered
+from launchdeck.integrations.datasets import (
+    DATASETS,
+    RowRejected,
+    forget_lookups,
+    lookup_cache,
+    ordered,
+    reading_columns,
+)
 from launchdeck.integrations.models import ImportBatch, ImportBatchStatus
 
 
@@ -24,7 +31,7 @@ class _RollBack(Exception):
 def _sheets(batch: ImportBatch) -> dict:
     data = bytes(batch.content)
     if batch.file_format == "xlsx":
-        sheets = tabular.read_xlsx_sheets(data)
+        sheets = {name.strip().lower(): rows for name, rows in tabular.read_xlsx_sheets(data).items()}
         unknown = [name for name in sheets if name not in DATASETS]
         if unknown:
             raise ValidationFailed.field(
@@ -61,7 +68,7 @@ def _run(actor, batch: ImportBatch, *, commit: bool) -> dict:
                     row = dict(zip(header, cells, strict=False))
                     entry = {"sheet": key, "row": number, "key": cells[0] if cells else ""}
                     try:
-                        with transaction.atomic():
+                        with reading_columns(header), transaction.atomic():
                             entry["action"] = dataset.upsert(actor, row)
                     except RowRejected as exc:
                         entry.update(action="rejected", column=exc.column, reason=exc.message)

@@ -64,7 +64,7 @@ def calendar_update(*, actor, calendar: Calendar, version: int | None = None, **
 @transaction.atomic
 def calendar_delete(*, actor, calendar: Calendar) -> None:
     require_perm(actor, "org.delete_calendar", calendar)
-    delete_audited(actor, calendar, "calendar.deleted", "departments or teams")
+    delete_audited(actor, calendar, "calendar.deleted")
 
 
 @transaction.atomic
@@ -122,7 +122,7 @@ def department_update(*, actor, department: Department, version: int | None = No
 def department_delete(*, actor, department: Department) -> None:
     """Remove a department that no team belongs to any more."""
     require_perm(actor, "org.delete_department", department)
-    delete_audited(actor, department, "department.deleted", "teams")
+    delete_audited(actor, department, "department.deleted")
 
 
 # Teams
@@ -190,7 +190,7 @@ def team_update(*, actor, team: Team, version: int | None = None, skills=None, *
 @transaction.atomic
 def team_delete(*, actor, team: Team) -> None:
     require_perm(actor, "org.delete_team", team)
-    delete_audited(actor, team, "team.deleted", "records")
+    delete_audited(actor, team, "team.deleted")
 
 
 # People
@@ -235,4 +235,4 @@ def person_update(*, actor, person: Person, version: int | None = None, teams=No
 @transaction.atomic
 def person_delete(*, actor, person: Person) -> None:
     require_perm(actor, "org.delete_person", person)
-    delete_audited(actor, person, "person.deleted", "records")
+    delete_audited(actor, person, "person.deleted")

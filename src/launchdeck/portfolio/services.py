@@ -163,7 +163,7 @@ def portfolio_delete(*, actor, portfolio: Portfolio) -> None:
             _plural(portfolio.initiatives.count(), "initiative"),
         ],
     )
-    delete_audited(actor, portfolio, "portfolio.deleted", "sub-portfolios or initiatives")
+    delete_audited(actor, portfolio, "portfolio.deleted")
 
 
 # Initiatives
@@ -246,7 +246,7 @@ def initiative_delete(*, actor, initiative: Initiative) -> None:
             _plural(initiative.register_items.count(), "register item"),
         ],
     )
-    delete_audited(actor, initiative, "initiative.deleted", "records")
+    delete_audited(actor, initiative, "initiative.deleted")
 
 
 # Projects
@@ -305,7 +305,7 @@ def project_delete(*, actor, project: Project) -> None:
     """Remove a project that no register item refers to."""
     require_perm(actor, "portfolio.delete_project", project)
     _refuse_delete_if_used(project, [_plural(project.register_items.count(), "register item")])
-    delete_audited(actor, project, "project.deleted", "records")
+    delete_audited(actor, project, "project.deleted")
 
 
 # Changes recorded against an initiative (spend, allocations)
@@ -638,4 +638,4 @@ def register_item_close(
 @transaction.atomic
 def register_item_delete(*, actor, item: RegisterItem) -> None:
     require_perm(actor, "portfolio.delete_registeritem", item)
-    delete_audited(actor, item, "register_item.deleted", "records")
+    delete_audited(actor, item, "register_item.deleted")

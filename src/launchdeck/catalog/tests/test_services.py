@@ -343,7 +343,7 @@ def test_a_stale_dependency_edit_is_refused(release_manager, unchanged):
 def test_a_team_that_owns_systems_cannot_be_deleted(portfolio_manager, unchanged):
     team = TeamFactory(name="Falcon")
     SystemFactory(owner_team=team)
-    with unchanged(), pytest.raises(Conflict, match="Falcon is still used by 1 records") as caught:
+    with unchanged(), pytest.raises(Conflict, match="Falcon is still used by 1 system;") as caught:
         org_services.team_delete(actor=portfolio_manager, team=team)
     assert caught.value.status == 409
 

@@ -130,7 +130,7 @@ def test_a_file_over_the_limit_is_refused_before_it_is_read():
 
 
 def test_unknown_sheets_are_named(manager):
-    with pytest.raises(ValidationFailed, match="Unknown sheet 'Sheet1'"):
+    with pytest.raises(ValidationFailed, match="Unknown sheet 'sheet1'"):
         services.import_preview(actor=manager, file_name="x.xlsx", content=workbook(Sheet1=[["a"]]))
 
 
@@ -196,3 +196,43 @@ def test_reading_xlsx_normalises_typed_cells():
     assert tabular.cell_text(15.5) == "15.5"
     assert tabular.cell_text(datetime.datetime(2026, 1, 31)) == "2026-01-31"
     assert tabular.cell_text(None) == ""
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [("15,5", "15.5"), ("1,500", "1500"), ("1.234,5", "1234.5"), ("1,234.5", "1234.5"), ("2 500", "2500"), ("7", "7")],
+)
+def test_numbers_are_read_as_spreadsheets_in_any_locale_write_them(written, read):
+    from decimal import Decimal
+
+    from launchdeck.integrations.datasets import _decimal
+
+    assert _decimal({"amount": written}, "amount") == Decimal(read)
+
+
+def test_a_column_left_out_leaves_existing_values_alone(manager, payments):
+    first = services.import_preview(actor=manager, file_name="t.csv", content=TEAMS_CSV.encode(), dataset="teams")
+    services.import_apply(actor=manager, batch=first)
+    Team.objects.filter(name="Falcon").update(description="Keeps the payments lights on")
+    narrower = "name,department,capacity_person_days_per_week\nFalcon,Payments,25\n"
+    batch = services.import_preview(actor=manager, file_name="t.csv", content=narrower.encode(), dataset="teams")
+    services.import_apply(actor=manager, batch=batch)
+    falcon = Team.objects.get(name="Falcon")
+    assert (falcon.capacity_person_days_per_week, falcon.description) == (25, "Keeps the payments lights on")
+    assert falcon.skill_codes == ["development", "testing"]
+
+
+def test_sheet_names_are_matched_whatever_their_case(manager, payments):
+    content = workbook(Teams=[["name", "department"], ["Falcon", "Payments"]])
+    batch = services.import_preview(actor=manager, file_name="x.xlsx", content=content)
+    assert batch.report["summary"] == {"teams": {"created": 1}}
+
+
+def test_a_tier_out_of_range_says_which_tiers_exist(manager, payments):
+    content = workbook(
+        teams=[["name", "department"], ["Falcon", "Payments"]],
+        systems=[["name", "owner_team", "tier"], ["Ledger", "Falcon", 7]],
+    )
+    batch = services.import_preview(actor=manager, file_name="x.xlsx", content=content)
+    [rejected] = [row for row in batch.report["rows"] if row["action"] == "rejected"]
+    assert rejected["reason"] == "The criticality tier is 1, 2, 3 or 4, not 7."

@@ -113,7 +113,7 @@ def test_a_calendar_still_used_is_not_deleted(api, unchanged):
     with unchanged():
         response = api.delete(f"/calendars/{calendar.pk}")
     assert response.status_code == 409
-    assert response.json()["detail"].startswith("England is still used by 1 departments or teams")
+    assert response.json()["detail"].startswith("England is still used by 1 team;")
 
 
 def test_closures_are_added_and_removed(api):
@@ -281,7 +281,7 @@ def test_a_department_with_teams_is_not_deleted(api, unchanged):
     with unchanged():
         response = api.delete(f"/departments/{department.pk}")
     assert response.status_code == 409
-    assert response.json()["detail"] == "Payments is still used by 1 teams; move or remove them first."
+    assert response.json()["detail"] == "Payments is still used by 1 team; move or remove them first."
 
 
 def test_departments_show_their_teams_and_capacity_and_sort_by_them(api):

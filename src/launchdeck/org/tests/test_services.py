@@ -148,7 +148,7 @@ def test_a_calendar_still_used_cannot_be_deleted(manager, unchanged, user):
     else:
         TeamFactory(calendar=calendar)
     CalendarClosure.objects.create(calendar=calendar, name="Shutdown", start=CHRISTMAS_2026, end=CHRISTMAS_2026)
-    with unchanged(), pytest.raises(Conflict, match="In use is still used by 1 departments or teams") as caught:
+    with unchanged(), pytest.raises(Conflict, match=f"In use is still used by 1 {user};") as caught:
         services.calendar_delete(actor=manager, calendar=calendar)
     assert caught.value.status == 409
 
@@ -633,3 +633,12 @@ def test_signed_out_and_deactivated_users_read_nothing(make_user):
     for user in (AnonymousUser(), inactive):
         assert not selectors.team_list(user=user).exists()
         assert not selectors.department_list(user=user).exists()
+
+
+def test_a_sign_in_account_belongs_to_one_person_only(manager, make_user):
+    account = make_user(username="shared-login")
+    services.person_create(actor=manager, full_name="First Holder", email="first@example.com", user=account)
+    with pytest.raises(Conflict) as caught:
+        services.person_create(actor=manager, full_name="Second Holder", email="second@example.com", user=account)
+    assert caught.value.errors == [{"field": "user", "message": "Another person already has this user."}]
+    assert not Person.objects.filter(email="second@example.com").exists()
