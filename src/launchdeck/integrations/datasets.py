@@ -215,7 +215,9 @@ def _number(value: Decimal, places: int) -> str:
 COLUMN_OF_FIELD = {"user": "username"}
 
 
-def _upsert(existing, create: Callable[[], Any], update: Callable[[dict], Any], wanted: dict, current: dict) -> str:
+def _upsert(
+    existing, create: Callable[[], Any], update: Callable[[dict], Any], wanted: dict, current: dict | None = None
+) -> str:
     """Create when missing; update only the fields that differ; say which it was.
 
     A column left out of the spreadsheet leaves that field of existing rows as it is (it is not read as empty).
@@ -223,6 +225,7 @@ def _upsert(existing, create: Callable[[], Any], update: Callable[[dict], Any], 
     if existing is None:
         create()
         return "created"
+    current = {**{key: getattr(existing, key) for key in wanted if hasattr(existing, key)}, **(current or {})}
     present = _header.get()
     changes = {
         key: value
@@ -270,13 +273,11 @@ def _upsert_calendar(actor, row):
         "description": _text(row, "description"),
     }
     existing = _find(Calendar, actor, name, field_name="name")
-    current = {key: getattr(existing, key) for key in wanted} if existing else {}
     return _upsert(
         existing,
         lambda: _remember(org.calendar_create(actor=actor, name=name, **wanted)),
         lambda changes: org.calendar_update(actor=actor, calendar=existing, **changes),
         wanted,
-        current,
     )
 
 
@@ -298,13 +299,11 @@ def _upsert_department(actor, row):
         "description": _text(row, "description"),
     }
     existing = _find(Department, actor, name, field_name="name")
-    current = {key: getattr(existing, key) for key in wanted} if existing else {}
     return _upsert(
         existing,
         lambda: _remember(org.department_create(actor=actor, name=name, **wanted)),
         lambda changes: org.department_update(actor=actor, department=existing, **changes),
         wanted,
-        current,
     )
 
 
@@ -339,10 +338,9 @@ def _upsert_team(actor, row):
         "description": _text(row, "description"),
     }
     existing = _find(Team, actor, name, field_name="name")
-    current = {key: getattr(existing, key) for key in wanted} if existing else {}
+    current = {}
     if existing is not None and sorted(existing.skill_codes) != sorted(skills):
-        wanted["skills"] = skills
-        current["skills"] = existing.skill_codes
+        wanted["skills"], current["skills"] = skills, existing.skill_codes
     return _upsert(
         existing,
         lambda: _remember(org.team_create(actor=actor, name=name, skills=skills, **wanted)),
@@ -377,7 +375,7 @@ def _upsert_person(actor, row):
     }
     teams = [_by_name(Team, actor, name, "teams") for name in _list(row, "teams")]
     existing = _find(Person, actor, email, field_name="email")
-    current = {key: getattr(existing, key) for key in wanted} if existing else {}
+    current = {}
     if existing is not None:
         held = sorted(team.pk for team in existing.teams.all())
         if held != sorted(team.pk for team in teams):
@@ -436,13 +434,11 @@ def _upsert_system(actor, row):
         "external_ids": _external_ids(row),
     }
     existing = _find(System, actor, name, field_name="name")
-    current = {key: getattr(existing, key) for key in wanted} if existing else {}
     return _upsert(
         existing,
         lambda: _remember(catalog.system_create(actor=actor, name=name, **wanted)),
         lambda changes: catalog.system_update(actor=actor, system=existing, **changes),
         wanted,
-        current,
     )
 
 
@@ -476,13 +472,11 @@ def _upsert_dependency(actor, row):
         "description": _text(row, "description"),
     }
     existing = SystemDependency.objects.restrict(actor, "view").filter(source=source, target=target).first()
-    current = {key: getattr(existing, key) for key in wanted} if existing else {}
     return _upsert(
         existing,
         lambda: catalog.dependency_create(actor=actor, source=source, target=target, **wanted),
         lambda changes: catalog.dependency_update(actor=actor, dependency=existing, **changes),
         wanted,
-        current,
     )
 
 
@@ -539,13 +533,11 @@ def _upsert_portfolio(actor, row):
         "description": _text(row, "description"),
     }
     existing = _find(Portfolio, actor, name)
-    current = {key: getattr(existing, key) for key in wanted} if existing else {}
     return _upsert(
         existing,
         lambda: _remember(portfolios.portfolio_create(actor=actor, name=name, **wanted)),
         lambda changes: portfolios.portfolio_update(actor=actor, portfolio=existing, **changes),
         wanted,
-        current,
     )
 
 
@@ -579,13 +571,11 @@ def _upsert_initiative(actor, row):
         "objective": _text(row, "objective"),
     }
     existing = _find(Initiative, actor, name)
-    current = {key: getattr(existing, key) for key in wanted} if existing else {}
     return _upsert(
         existing,
         lambda: _remember(portfolios.initiative_create(actor=actor, name=name, **wanted)),
         lambda changes: portfolios.initiative_update(actor=actor, initiative=existing, **changes),
         wanted,
-        current,
     )
 
 
@@ -612,13 +602,11 @@ def _upsert_project(actor, row):
         "description": _text(row, "description"),
     }
     existing = _find(Project, actor, name)
-    current = {key: getattr(existing, key) for key in wanted} if existing else {}
     return _upsert(
         existing,
         lambda: _remember(portfolios.project_create(actor=actor, name=name, **wanted)),
         lambda changes: portfolios.project_update(actor=actor, project=existing, **changes),
         wanted,
-        current,
     )
 
 
@@ -646,7 +634,6 @@ def _upsert_spend(actor, row):
     existing = (
         Spend.objects.restrict(actor, "view").filter(initiative=initiative, department=department, month=month).first()
     )
-    current = {key: getattr(existing, key) for key in wanted} if existing else {}
     return _upsert(
         existing,
         lambda: portfolios.spend_record(
@@ -654,7 +641,6 @@ def _upsert_spend(actor, row):
         ),
         lambda changes: portfolios.spend_update(actor=actor, spend=existing, **changes),
         wanted,
-        current,
     )
 
 
@@ -691,7 +677,6 @@ def _upsert_allocation(actor, row):
         .order_by("pk")
         .first()
     )
-    current = {key: getattr(existing, key) for key in wanted} if existing else {}
     return _upsert(
         existing,
         lambda: portfolios.allocation_create(
@@ -699,7 +684,6 @@ def _upsert_allocation(actor, row):
         ),
         lambda changes: portfolios.allocation_update(actor=actor, allocation=existing, **changes),
         wanted,
-        current,
     )
 
 
