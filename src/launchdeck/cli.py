@@ -35,6 +35,10 @@ Usage: launchdeck <command> [options]     (launchdeck <command> --help for each)
   token create --user NAME [--name TEXT] [--expires DAYS]
   token list [--user NAME]  token revoke ID
                             manage API bearer tokens
+  import FILE [--dataset X] [--apply]
+                            import a CSV or XLSX file (a dry run unless --apply)
+  export [--dataset X ...] [--format csv|xlsx] [-o FILE]
+                            export data as a spreadsheet
   bench [NAME ...]          run the benchmarks in ./benchmarks
   migrate, check, shell, collectstatic, ...
                             every Django management command
