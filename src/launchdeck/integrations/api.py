@@ -110,6 +110,7 @@ def apply_import(request: HttpRequest, batch_id: Annotated[int, Path(ge=1, le=MA
 class ExportQuery(Schema):
     dataset: list[DatasetKey] = Field(default_factory=list, description="Datasets to export; all when omitted.")
     format: Literal["csv", "xlsx"] = "xlsx"
+    template: bool = Field(False, description="Headers only: an empty file to fill in.")
 
 
 @router.get(
@@ -121,7 +122,9 @@ class ExportQuery(Schema):
 def export_data(request: HttpRequest, query: Query[ExportQuery]):
     """Download datasets as a CSV file (exactly one dataset) or an XLSX workbook (a sheet each)."""
     keys = list(query.dataset) or list(DATASETS)
-    name, content = services.export_file(user=request.auth, datasets=keys, file_format=query.format)
+    name, content = services.export_file(
+        user=request.auth, datasets=keys, file_format=query.format, template=query.template
+    )
     response = HttpResponse(content, content_type=CONTENT_TYPES[query.format])
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

@@ -22,3 +22,4 @@ class ImportForm(StyledForm):
 class ExportForm(StyledForm):
     datasets = forms.MultipleChoiceField(choices=_dataset_choices, widget=forms.CheckboxSelectMultiple, label="Include")
     format = forms.ChoiceField(choices=[("xlsx", "XLSX workbook (a sheet each)"), ("csv", "CSV (one dataset)")])
+    template = forms.BooleanField(required=False, label="Empty template (headers only)")

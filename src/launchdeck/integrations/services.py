@@ -149,8 +149,11 @@ def _summary(batch: ImportBatch) -> dict:
     return {"file": batch.file_name, "summary": batch.report.get("summary"), "rejected": batch.report.get("rejected")}
 
 
-def export_file(*, user, datasets: list[str], file_format: str) -> tuple[str, bytes]:
-    """The named datasets as a CSV (one dataset) or a workbook (a sheet each), as the user may see them."""
+def export_file(*, user, datasets: list[str], file_format: str, template: bool = False) -> tuple[str, bytes]:
+    """The named datasets as a CSV (one dataset) or a workbook (a sheet each), as the user may see them.
+
+    A `template` has the header rows only: the file to fill in for a first import.
+    """
     unknown = [key for key in datasets if key not in DATASETS]
     if unknown or not datasets:
         raise ValidationFailed.field("dataset", f"Choose from {', '.join(DATASETS)}.")
@@ -158,8 +161,9 @@ def export_file(*, user, datasets: list[str], file_format: str) -> tuple[str, by
         if len(datasets) != 1:
             raise ValidationFailed.field("dataset", "A CSV file holds one dataset; export several as xlsx.")
         dataset = DATASETS[datasets[0]]
-        return f"{dataset.key}.csv", tabular.write_csv(dataset.header, dataset.export(user))
+        rows = [] if template else dataset.export(user)
+        return f"{dataset.key}{'-template' if template else ''}.csv", tabular.write_csv(dataset.header, rows)
     if file_format != "xlsx":
         raise ValidationFailed.field("format", "The format is csv or xlsx.")
-    sheets = [(key, DATASETS[key].header, DATASETS[key].export(user)) for key in ordered(datasets)]
-    return "launchdeck.xlsx", tabular.write_xlsx(sheets)
+    sheets = [(key, DATASETS[key].header, [] if template else DATASETS[key].export(user)) for key in ordered(datasets)]
+    return ("launchdeck-template.xlsx" if template else "launchdeck.xlsx"), tabular.write_xlsx(sheets)

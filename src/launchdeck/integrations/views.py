@@ -97,7 +97,10 @@ def export(request):
         return redirect("integrations:exchange")
     try:
         name, content = services.export_file(
-            user=request.user, datasets=form.cleaned_data["datasets"], file_format=form.cleaned_data["format"]
+            user=request.user,
+            datasets=form.cleaned_data["datasets"],
+            file_format=form.cleaned_data["format"],
+            template=form.cleaned_data["template"],
         )
     except DomainError as exc:
         messages.error(request, exc.detail)

@@ -236,3 +236,26 @@ def test_a_tier_out_of_range_says_which_tiers_exist(manager, payments):
     batch = services.import_preview(actor=manager, file_name="x.xlsx", content=content)
     [rejected] = [row for row in batch.report["rows"] if row["action"] == "rejected"]
     assert rejected["reason"] == "The criticality tier is 1, 2, 3 or 4, not 7."
+
+
+def test_a_template_has_the_headers_only(manager, payments, api_as):
+    name, content = services.export_file(user=manager, datasets=["teams"], file_format="csv", template=True)
+    assert (name, content) == (
+        "teams-template.csv",
+        b"name,department,capacity_person_days_per_week,skills,calendar,description\r\n",
+    )
+    response = api_as(manager).get(
+        "/exports", {"dataset": ["departments", "teams"], "format": "xlsx", "template": "true"}
+    )
+    assert response.status_code == 200
+    assert _values(response.content) == {
+        "departments": [["name", "cost_centre", "calendar", "description"]],
+        "teams": [["name", "department", "capacity_person_days_per_week", "skills", "calendar", "description"]],
+    }
+
+
+def test_the_export_page_downloads_a_template(client, manager):
+    client.force_login(manager)
+    response = client.get("/exchange/export/", {"datasets": ["systems"], "format": "csv", "template": "on"})
+    assert response["Content-Disposition"] == 'attachment; filename="systems-template.csv"'
+    assert response.content.decode().strip() == "name,owner_team,kind,tier,lifecycle,description,external_ids"
