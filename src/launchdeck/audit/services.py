@@ -109,6 +109,16 @@ def update_audited(
     return instance
 
 
+def still_used(instance, uses: list[tuple[int, str]]) -> Conflict:
+    """The one refusal for deleting a row others still refer to: "X is still used by 2 projects and 1 spend row".
+
+    `uses` pairs a count with the label already in the right number; kinds counted zero are left out.
+    """
+    named = [f"{count} {label}" for count, label in uses if count]
+    listed = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+    return Conflict(f"{instance} is still used by {listed}; move or remove them first.")
+
+
 def delete_audited(actor, instance, event_type: str) -> None:
     """Delete and audit; a row still referenced (PROTECT) is a 409 saying what still uses it, by kind."""
     data = {"name": str(instance)}
@@ -118,9 +128,7 @@ def delete_audited(actor, instance, event_type: str) -> None:
             instance.delete()
     except ProtectedError as exc:
         kinds = Counter(type(row)._meta for row in exc.protected_objects)
-        listed = " and ".join(
-            f"{count} {meta.verbose_name if count == 1 else meta.verbose_name_plural}" for meta, count in kinds.items()
-        )
-        raise Conflict(f"{instance} is still used by {listed}; move or remove them first.") from None
+        uses = [(count, meta.verbose_name if count == 1 else meta.verbose_name_plural) for meta, count in kinds.items()]
+        raise still_used(instance, uses) from None
     instance.pk = pk
     audit_record(actor, event_type, instance, old=data)

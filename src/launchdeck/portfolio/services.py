@@ -10,7 +10,14 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from launchdeck.audit.services import audit_record, changed_fields, delete_audited, fields_of, update_audited
+from launchdeck.audit.services import (
+    audit_record,
+    changed_fields,
+    delete_audited,
+    fields_of,
+    still_used,
+    update_audited,
+)
 from launchdeck.core.errors import Conflict, ValidationFailed
 from launchdeck.core.models import bump_version
 from launchdeck.core.permissions import require_perm
@@ -83,11 +90,10 @@ def _check_not_negative(field: str, value, label: str) -> None:
 
 
 def _refuse_delete_if_used(instance, uses: list[tuple[int, str]]) -> None:
-    """A 409 naming what still refers to `instance`, by kind: "still used by 2 projects and 12 spend rows"."""
-    named = [f"{count} {label}" for count, label in uses if count]
-    if named:
-        listed = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
-        raise Conflict(f"{instance} is still used by {listed}; move or remove them first.")
+    """Refuse up front, with labels people use ("sub-portfolio", "spend row"), rather than the model names that
+    `delete_audited` would give; the wording comes from the one `still_used` rule."""
+    if any(count for count, _ in uses):
+        raise still_used(instance, uses)
 
 
 def _plural(count: int, singular: str, plural: str | None = None) -> tuple[int, str]:
