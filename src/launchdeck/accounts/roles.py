@@ -36,7 +36,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ENVIRONMENT_MANAGER: frozenset(
         {READ_EVERYTHING, *SELF_SERVICE, "environments.*", "catalog.*_component", "releases.*_freezewindow"}
     ),
-    Role.QUALITY_MANAGER: frozenset({READ_EVERYTHING, *SELF_SERVICE, "quality.*", "environments.*_booking"}),
+    Role.QUALITY_MANAGER: frozenset(
+        {READ_EVERYTHING, *SELF_SERVICE, "quality.*", "environments.*_booking", "releases.change_gatecriterion"}
+    ),
     Role.SERVICE_MANAGER: frozenset(
         {READ_EVERYTHING, *SELF_SERVICE, "changes.*", "environments.*_deployment", "releases.*_freezewindow"}
     ),
@@ -46,6 +48,11 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             *SELF_SERVICE,
             "portfolio.*_project",
             "portfolio.*_registeritem",
+            "releases.plan_release",
+            "releases.start_release",
+            "releases.change_phase",
+            "releases.change_milestone",
+            "releases.change_gatecriterion",
             "environments.*_booking",
             "environments.*_environmentrequest",
         }

@@ -11,6 +11,7 @@ from launchdeck.core.api import install_error_handlers, reject_null_characters
 from launchdeck.integrations.api import router as integrations_router
 from launchdeck.org.api import router as org_router
 from launchdeck.portfolio.api import router as portfolio_router
+from launchdeck.releases.api import router as releases_router
 
 api = NinjaAPI(
     title="Launchdeck API",
@@ -30,4 +31,5 @@ api.add_router("", audit_router)
 api.add_router("", org_router)
 api.add_router("", catalog_router)
 api.add_router("", portfolio_router)
+api.add_router("", releases_router)
 api.add_router("", integrations_router)

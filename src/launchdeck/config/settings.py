@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "launchdeck.org",
     "launchdeck.catalog",
     "launchdeck.portfolio",
+    "launchdeck.releases",
     "launchdeck.integrations",
     "launchdeck.demo",
     "django.contrib.admin",

@@ -19,6 +19,7 @@ urlpatterns = [
     path("org/", include("launchdeck.org.urls")),
     path("catalog/", include("launchdeck.catalog.urls")),
     path("portfolio/", include("launchdeck.portfolio.urls")),
+    path("releases/", include("launchdeck.releases.urls")),
     path("exchange/", include("launchdeck.integrations.urls")),
     path("", include("launchdeck.core.urls")),
 ]

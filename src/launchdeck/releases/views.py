@@ -1,0 +1,1 @@
+"""Release planning pages: thin views over the services and selectors."""
