@@ -18,10 +18,19 @@ from launchdeck.accounts.models import RoleAssignment, User
 from launchdeck.accounts.roles import Role
 from launchdeck.audit.context import audit_context
 from launchdeck.catalog import services as catalog
+from launchdeck.catalog.graph import adjacency
+from launchdeck.catalog.models import System, SystemDependency
 from launchdeck.org import services as org
-from launchdeck.org.models import Department, Team
+from launchdeck.org.calendars import working_calendar
+from launchdeck.org.models import Calendar, Department, Team
 from launchdeck.portfolio import services as portfolio
-from launchdeck.portfolio.models import Project
+from launchdeck.portfolio.models import Portfolio, Project
+from launchdeck.releases import services as releases
+from launchdeck.releases.checks import check_label
+from launchdeck.releases.freezes import freeze_applies, freezes_between
+from launchdeck.releases.layout import template_layout
+from launchdeck.releases.models import Gate, GateApproval, GateCriterion, Milestone, Phase, Release, ReleaseSystem
+from launchdeck.scheduling.calendar import WorkingCalendar
 
 DEMO_PASSWORD = "launchdeck-demo"
 PRESETS = ("demo", "enterprise")
@@ -650,6 +659,1301 @@ def _portfolio(rng: random.Random, preset: str, users: dict[str, User], result: 
     result.created["register items"] += sizes["register_items"]
 
 
+# Release planning: templates, freeze windows, trains and releases with their phases, milestones and gates
+
+RELEASE_SIZES = {
+    # demo: a handful of quarterly trains over ~6 months back to ~9 months ahead, made through the services.
+    "demo": {
+        "trains": 4,
+        "train_weeks": (-27, -12, 2, 17),
+        "children": (5, 15),
+        "standalone": 5,
+        "independent": 4,
+        "train_scope": "organisation",
+    },
+    # enterprise: ~8,000 releases over ~2.5 years (a quarter overlaps ~1,500 of them), inserted in bulk.
+    "enterprise": {
+        "releases": 8000,
+        "children": (5, 15),
+        "in_trains": 0.7,
+        "independent": 0.33,
+        "first_day": -560,
+        "last_day": 330,
+        "train_scope": "portfolio",
+    },
+}
+RELEASE_ODDS = {
+    # Shares of releases that slip, that got stuck behind their plan, are cancelled, have a gate rejected or
+    # overridden, and whose deploy stays inside a freeze (the rest are moved out of it by a week at a time).
+    "demo": {"slip": 0.3, "stuck": 0.0, "cancelled": 0.0, "rejected": 0.0, "overridden": 0.0, "keep_in_freeze": 0.0},
+    "enterprise": {
+        "slip": 0.3,
+        "stuck": 0.08,
+        "cancelled": 0.03,
+        "rejected": 0.1,
+        "overridden": 0.015,
+        "keep_in_freeze": 0.1,
+    },
+}
+RELEASE_BATCH = 1000
+
+# (name, kind, working days, start offset in working days (None: after the previous phase), environment type,
+#  test effort in person-days, required)
+TRAIN_TEMPLATE = {
+    "name": "Enterprise quarterly train",
+    "release_kind": "enterprise",
+    "description": "The quarterly enterprise release: every project release in the train plans, builds, tests and "
+    "deploys together, behind the same gates.",
+    "phases": (
+        ("Plan", "plan", 10, None, "", 0, True),
+        ("Build", "build", 30, None, "dev", 0, True),
+        ("System integration test", "sit", 15, None, "sit", 60, True),
+        ("User acceptance test", "uat", 10, None, "uat", 40, True),
+        ("Performance test", "performance", 10, 55, "performance", 15, True),
+        ("Staging", "staging", 5, None, "staging", 5, True),
+        ("Release", "release", 2, None, "production", 0, True),
+        ("Warranty", "warranty", 10, None, "production", 0, False),
+    ),
+    # (name, kind, phase, anchor, offset in working days)
+    "milestones": (
+        ("Scope freeze", "scope_freeze", "Plan", "end", 0),
+        ("Code freeze", "code_freeze", "Build", "end", 0),
+        ("Go/no-go", "go_no_go", "Staging", "end", 0),
+        ("Deploy to production", "deploy", "Release", "start", 0),
+    ),
+    # (name, phase, blocks, approver roles, checklist, automatic checks)
+    "gates": (
+        (
+            "Plan approved",
+            "Plan",
+            "in_progress",
+            ("release_manager",),
+            ("Scope agreed with the business owners", "Every team has confirmed its people"),
+            ("required_phases_dated",),
+        ),
+        (
+            "SIT exit",
+            "System integration test",
+            "released",
+            ("quality_manager",),
+            ("No open critical or high defects", "Regression pack passed"),
+            ("children_passed",),
+        ),
+        (
+            "Go/no-go",
+            "Staging",
+            "released",
+            ("release_manager", "service_manager"),
+            ("Deployment runbook rehearsed", "Rollback plan tested", "Change request authorised by the CAB"),
+            ("children_passed", "no_milestone_in_freeze"),
+        ),
+    ),
+}
+PROJECT_TEMPLATE = {
+    "name": "Project release",
+    "release_kind": "project",
+    "description": "A project's release, on its own or in a train: plan, build, test, deploy and a short warranty.",
+    "phases": (
+        ("Plan", "plan", 5, None, "", 0, True),
+        ("Build", "build", 20, None, "dev", 0, True),
+        ("System integration test", "sit", 10, None, "sit", 20, True),
+        ("User acceptance test", "uat", 8, None, "uat", 15, True),
+        ("Release", "release", 1, None, "production", 0, True),
+        ("Warranty", "warranty", 5, None, "production", 0, False),
+    ),
+    "milestones": (
+        ("Scope freeze", "scope_freeze", "Plan", "end", 0),
+        ("Code freeze", "code_freeze", "Build", "end", 0),
+        ("Go/no-go", "go_no_go", "User acceptance test", "end", 0),
+        ("Deploy to production", "deploy", "Release", "start", 0),
+    ),
+    "gates": (
+        (
+            "Plan approved",
+            "Plan",
+            "in_progress",
+            ("release_manager",),
+            ("Scope agreed with the business owner",),
+            ("required_phases_dated",),
+        ),
+        ("SIT exit", "System integration test", "released", ("quality_manager",), ("No open critical defects",), ()),
+        (
+            "Go/no-go",
+            "User acceptance test",
+            "released",
+            ("release_manager", "service_manager"),
+            ("Deployment runbook reviewed", "Rollback plan tested"),
+            ("no_milestone_in_freeze",),
+        ),
+    ),
+}
+HOTFIX_TEMPLATE = {
+    "name": "Hotfix / independent",
+    "release_kind": "independent",
+    "description": "A fix or vendor patch shipped outside the trains: build, verify, deploy.",
+    "phases": (
+        ("Build", "build", 3, None, "dev", 0, True),
+        ("Verification test", "sit", 2, None, "sit", 2, True),
+        ("Release", "release", 1, None, "production", 0, True),
+    ),
+    "milestones": (
+        ("Go/no-go", "go_no_go", "Verification test", "end", 0),
+        ("Deploy to production", "deploy", "Release", "start", 0),
+    ),
+    "gates": (
+        (
+            "Go/no-go",
+            "Verification test",
+            "released",
+            ("service_manager",),
+            ("Fix verified in test", "Rollback plan agreed"),
+            ("no_milestone_in_freeze",),
+        ),
+    ),
+}
+RELEASE_TEMPLATES = (TRAIN_TEMPLATE, PROJECT_TEMPLATE, HOTFIX_TEMPLATE)
+REJECTION_COMMENTS = (
+    "Two critical defects still open in the payment flow; not ready to leave SIT.",
+    "Regression pack failed on the overnight batch; rerun after the fix.",
+    "Rollback has not been rehearsed in staging.",
+)
+OVERRIDE_REASONS = (
+    "Regulatory deadline: the CIO accepted the open medium defects; fixes follow in the next hotfix.",
+    "Service manager on leave; release manager signs off with the CAB's agreement.",
+)
+FREEZE_OVERRIDE = "Deployment inside the {freeze} agreed with the CAB as an exception."
+
+
+@dataclass(eq=False)
+class _PhasePlan:
+    template: object
+    start: datetime.date
+    end: datetime.date
+    baseline_start: datetime.date
+    baseline_end: datetime.date
+    train_phase: "_PhasePlan | None" = None
+    status: str = "not_started"
+    percent: int = 0
+    actual_start: datetime.date | None = None
+    actual_end: datetime.date | None = None
+    row: object = None
+
+
+@dataclass(eq=False)
+class _MilestonePlan:
+    template: object
+    phase: _PhasePlan
+    date: datetime.date
+    baseline: datetime.date
+    actual: datetime.date | None = None
+    row: object = None
+
+
+@dataclass(eq=False)
+class _GatePlan:
+    template: object
+    phase: _PhasePlan | None
+    due: datetime.date
+    status: str = "open"
+    decided_at: datetime.datetime | None = None
+    approvals: list = field(default_factory=list)  # (role, user, decision, comment)
+    ticked: list = field(default_factory=list)  # per checklist item: the user who ticked it, or None
+    override_reason: str = ""
+    overridden_by: object = None
+    row: object = None
+
+
+@dataclass(eq=False)
+class _ReleasePlan:
+    """One release as the generator means it to be, worked out in full before anything is written."""
+
+    kind: str
+    template: object
+    start: datetime.date
+    calendar: object = None
+    owner: object = None
+    portfolio: object = None
+    initiative: object = None
+    project: object = None
+    train: "_ReleasePlan | None" = None
+    inherits: bool = False
+    noun: str = ""
+    impacted: list = field(default_factory=list)
+    regression: list = field(default_factory=list)
+    slip: int = 0
+    slip_from: int = 0
+    stuck: bool = False
+    stuck_since: datetime.date | None = None
+    cancelled: bool = False
+    reject: bool = False
+    override: bool = False
+    keep_in_freeze: bool = False
+    name: str = ""
+    version: str = ""
+    status: str = "draft"
+    phases: list = field(default_factory=list)
+    milestones: list = field(default_factory=list)
+    gates: list = field(default_factory=list)
+    actual_start: datetime.date | None = None
+    actual_end: datetime.date | None = None
+    in_freeze: str = ""
+    row: object = None
+
+    @property
+    def planned_start(self) -> datetime.date:
+        return min(self.start, *(phase.start for phase in self.phases))
+
+    @property
+    def planned_end(self) -> datetime.date:
+        return max(phase.end for phase in self.phases)
+
+    @property
+    def baseline_start(self) -> datetime.date:
+        return min(self.start, *(phase.baseline_start for phase in self.phases))
+
+    @property
+    def target_version(self) -> str:
+        """The version its impacted systems go to: 5.4 -> 5.4.0, a hotfix's 5.4.1 as it is."""
+        return self.version if self.version.count(".") >= 2 else f"{self.version}.0"
+
+    @property
+    def baseline_end(self) -> datetime.date:
+        return max(phase.baseline_end for phase in self.phases)
+
+    @property
+    def delivery_start(self) -> datetime.date:
+        """The day work past planning starts: the release is in progress from then on."""
+        return min((phase.start for phase in self.phases if phase.template.kind != "plan"), default=self.planned_start)
+
+
+def _anchored(calendar: WorkingCalendar, laid, where, first: datetime.date, last: datetime.date) -> datetime.date:
+    """A milestone's date on its phase running `first`..`last`; the layout has it already if the phase has not
+    moved from where the layout put it (`where`)."""
+    if (first, last) == (where.start, where.end):
+        return laid.date
+    return calendar.add_working_days(first if laid.template.anchor == "start" else last, laid.template.offset_days)
+
+
+class _Planner:
+    """Lays releases out on their templates and calendars, then decides what has happened to them by today.
+
+    Pure apart from reading templates, calendars, freezes and the dependency graph once: the same seed gives the
+    same plans, which either preset then writes (through the services, or in bulk).
+    """
+
+    def __init__(self, rng: random.Random, templates: dict, today: datetime.date, holders: dict, odds: dict):
+        self.rng = rng
+        self.templates = templates
+        self.today = today
+        self.holders = holders
+        self.odds = odds
+        self.layouts: dict = {}
+        self.calendars: dict = {}
+        self.freezes: list = []
+        self.downstream: dict[int, list[int]] = {}
+        self.versions: dict[str, list[int]] = {}
+        self.phase_counts = {template.pk: template.phases.count() for template in templates.values()}
+
+    def calendar(self, calendar) -> WorkingCalendar:
+        key = calendar.pk if calendar else None
+        if key not in self.calendars:
+            self.calendars[key] = working_calendar(calendar)
+        return self.calendars[key]
+
+    def layout(self, template, calendar, start: datetime.date):
+        # Releases start on Mondays, so a few hundred layouts serve thousands of releases.
+        key = (template.pk, calendar.pk if calendar else None, start)
+        if key not in self.layouts:
+            self.layouts[key] = template_layout(template, start, self.calendar(calendar))
+        return self.layouts[key]
+
+    # Dates
+
+    def schedule(self, plan: _ReleasePlan) -> None:
+        """Phases, milestones and gates of `plan` from its template laid out on its start (or its train's dates),
+        with the slip applied to the later phases; the baseline keeps the dates as first planned."""
+        calendar = self.calendar(plan.calendar)
+        layout = self.layout(plan.template, plan.calendar, plan.start)
+        train_phases = {phase.template.kind: phase for phase in plan.train.phases} if plan.inherits else {}
+        plan.phases, by_template = [], {}
+        for index, laid in enumerate(layout.phases):
+            source = train_phases.get(laid.template.kind)
+            if source is not None:
+                phase = _PhasePlan(
+                    laid.template, source.start, source.end, source.baseline_start, source.baseline_end, source
+                )
+            elif plan.slip and index >= plan.slip_from:
+                phase = _PhasePlan(
+                    laid.template,
+                    calendar.add_working_days(laid.start, plan.slip),
+                    calendar.add_working_days(laid.end, plan.slip),
+                    laid.start,
+                    laid.end,
+                )
+            else:
+                phase = _PhasePlan(laid.template, laid.start, laid.end, laid.start, laid.end)
+            plan.phases.append(phase)
+            by_template[laid.template.pk] = phase
+        laid_phases = {laid.template.pk: laid for laid in layout.phases}
+        plan.milestones = []
+        for laid in layout.milestones:
+            phase, where = by_template[laid.template.phase_id], laid_phases[laid.template.phase_id]
+            plan.milestones.append(
+                _MilestonePlan(
+                    laid.template,
+                    phase,
+                    _anchored(calendar, laid, where, phase.start, phase.end),
+                    _anchored(calendar, laid, where, phase.baseline_start, phase.baseline_end),
+                )
+            )
+        plan.gates = []
+        for laid in layout.gates:
+            phase = by_template.get(laid.template.phase_id) if laid.template.phase_id else None
+            plan.gates.append(_GatePlan(laid.template, phase, phase.end if phase else plan.planned_end))
+
+    def deploy_freeze(self, plan: _ReleasePlan) -> str:
+        """The name of a deployment freeze one of the plan's deploy milestones falls in, or ""."""
+        systems = {system.pk for system in plan.impacted + plan.regression}
+        portfolio_id = plan.portfolio.pk if plan.portfolio else None
+        for milestone in plan.milestones:
+            if milestone.template.kind != "deploy":
+                continue
+            for occurrence in self.freezes:
+                if occurrence.covers(milestone.date) and freeze_applies(
+                    occurrence, portfolio_id=portfolio_id, system_ids=systems
+                ):
+                    return occurrence.name
+        return ""
+
+    def place(self, plan: _ReleasePlan) -> None:
+        """Schedule `plan`; a deploy inside a freeze moves the start a week later (planners avoid freezes), up to
+        four times, unless the plan is meant to stay there."""
+        for _ in range(5):
+            self.schedule(plan)
+            plan.in_freeze = self.deploy_freeze(plan)
+            if not plan.in_freeze or plan.keep_in_freeze or plan.inherits:
+                return
+            plan.start += datetime.timedelta(weeks=1)
+
+    # What has happened by today
+
+    def progress(self, plan: _ReleasePlan) -> None:
+        """Status, actual dates, % complete, reached milestones and gate decisions consistent with the dates:
+        finished work is done and released, current work in progress, future work planned (or draft far out)."""
+        today, rng = self.today, self.rng
+        stuck_at = None
+        if plan.stuck:
+            # Got stuck in the phase that was running a few weeks ago (or, had it finished by then, never shipped):
+            # that phase and what follows are not done.
+            when = plan.stuck_since or today - datetime.timedelta(days=rng.randint(7, 28))
+            stuck_at = next((index for index, phase in enumerate(plan.phases) if index and phase.end >= when), None)
+            if stuck_at is None:
+                stuck_at = next((i for i, phase in enumerate(plan.phases) if phase.template.kind == "release"), None)
+            if stuck_at is not None and plan.phases[stuck_at].start > today:
+                stuck_at = None
+        cut = today
+        if plan.cancelled:
+            cut = min(today, max(plan.planned_start, today - datetime.timedelta(days=rng.randint(5, 60))))
+            plan.status = "cancelled"
+        elif plan.planned_end < today and stuck_at is None:
+            plan.status = "released"
+        elif plan.delivery_start <= today:
+            plan.status = "in_progress"
+        elif (plan.planned_start - today).days > 100 and rng.random() < 0.6:
+            plan.status = "draft"
+        else:
+            plan.status = "planned"
+        for index, phase in enumerate(plan.phases):
+            if stuck_at is not None and index >= stuck_at:
+                if index == stuck_at:
+                    phase.status, phase.actual_start, phase.percent = "in_progress", phase.start, rng.randint(40, 85)
+                continue
+            if phase.end < cut:
+                phase.status, phase.percent = "done", 100
+                phase.actual_start, phase.actual_end = phase.start, phase.end
+            elif phase.start < cut:
+                elapsed = (cut - phase.start).days / ((phase.end - phase.start).days + 1)
+                phase.status, phase.actual_start = "in_progress", phase.start
+                phase.percent = max(0, min(95, round(elapsed * 100) - rng.choice([0, 0, 5, 10, 20])))
+            if plan.cancelled and phase.status != "done":
+                phase.status = "skipped"
+        stuck_phases = set(plan.phases[stuck_at:]) if stuck_at is not None else set()
+        for milestone in plan.milestones:
+            if milestone.date < cut and plan.status != "draft" and milestone.phase not in stuck_phases:
+                milestone.actual = milestone.date
+        if plan.status in ("in_progress", "released") or (plan.cancelled and plan.delivery_start < cut):
+            plan.actual_start = plan.planned_start
+        if plan.status == "released":
+            plan.actual_end = plan.planned_end
+        for gate in plan.gates:
+            decided = gate.due < cut and plan.status != "draft" and (gate.phase not in stuck_phases)
+            if decided:
+                self.decide(plan, gate)
+            else:
+                self.tick_some(gate)
+
+    def approvers(self, roles) -> list:
+        chosen = []
+        for role in roles:
+            candidates = [user for user in self.holders[role][:6] if user not in chosen]
+            chosen.append(self.rng.choice(candidates))
+        return chosen
+
+    def decide(self, plan: _ReleasePlan, gate: _GatePlan) -> None:
+        """A gate whose day has come: passed by every approver role (checklist ticked), or as the plan says,
+        rejected or overridden; a Go/no-go with the deploy inside a freeze passes only by override."""
+        template = gate.template
+        gate.decided_at = datetime.datetime.combine(gate.due, datetime.time(15), tzinfo=datetime.UTC)
+        approvers = self.approvers(template.approver_roles)
+        # Checklist items are ticked by a quality or release manager (a service manager only approves).
+        ticker = approvers[0] if template.approver_roles[0] in ("release_manager", "quality_manager") else None
+        gate.ticked = [ticker or self.holders["release_manager"][0] for _ in template.checklist]
+        if plan.reject and template.blocks == "released" and plan.status == "in_progress":
+            gate.status = "rejected"
+            gate.ticked[-1] = None
+            role = template.approver_roles[-1]
+            gate.approvals = [(role, approvers[-1], "rejected", self.rng.choice(REJECTION_COMMENTS))]
+            plan.reject = False
+            return
+        frozen = bool(plan.in_freeze) and "no_milestone_in_freeze" in template.checks
+        if (plan.override and template.blocks == "released") or frozen:
+            # Overridden: let past without meeting its criteria (a checklist item open, or the deploy in a freeze).
+            gate.status = "overridden"
+            gate.override_reason = (
+                FREEZE_OVERRIDE.format(freeze=plan.in_freeze) if frozen else self.rng.choice(OVERRIDE_REASONS)
+            )
+            gate.overridden_by = self.holders["release_manager"][0]
+            if not frozen:
+                gate.ticked[-1] = None
+                plan.override = False
+            return
+        gate.status = "passed"
+        gate.approvals = [
+            (role, user, "approved", "") for role, user in zip(template.approver_roles, approvers, strict=True)
+        ]
+
+    def tick_some(self, gate: _GatePlan) -> None:
+        """An open gate: checklist items get ticked as its day comes closer."""
+        soon = (gate.due - self.today).days < 21
+        ticker = self.holders["release_manager"][0]
+        gate.ticked = [ticker if soon and self.rng.random() < 0.5 else None for _ in gate.template.checklist]
+
+    def settle_train(self, train: _ReleasePlan, children: list) -> None:
+        """A train's gates that wait on its children stay open while any open child has not passed its own."""
+        met = {"passed", "overridden"}
+        for gate in train.gates:
+            if gate.status not in met or "children_passed" not in gate.template.checks:
+                continue
+            waiting = [
+                child
+                for child in children
+                if child.status != "cancelled"
+                and any(g.template.name == gate.template.name and g.status not in met for g in child.gates)
+            ]
+            if waiting:
+                gate.status, gate.decided_at, gate.approvals = "open", None, []
+                gate.override_reason, gate.overridden_by = "", None
+
+    # Versions and names
+
+    def next_version(self, noun: str, *, patch: bool) -> str:
+        version = self.versions.setdefault(noun, [self.rng.randint(2, 9), self.rng.randint(0, 5), 0])
+        if patch:
+            version[2] += 1
+        else:
+            version[1], version[2] = version[1] + 1, 0
+            if version[1] > 9:
+                version[0], version[1] = version[0] + 1, 0
+        return ".".join(str(part) for part in (version if patch else version[:2]))
+
+
+@dataclass
+class _World:
+    """What release plans draw on: portfolios with their projects, systems by name, the dependency graph."""
+
+    leaves: list
+    projects: dict  # leaf portfolio pk -> projects of its live initiatives
+    systems: list
+    by_noun: dict
+    by_pk: dict
+    downstream: dict
+    headquarters: object
+
+
+def _noun(name: str) -> str:
+    """The system noun a name starts with ("Payments Hub Modernisation" -> "Payments Hub")."""
+    return max((noun for noun in SYSTEM_NOUNS if name.startswith(noun)), key=len, default=name.split()[0])
+
+
+def _world() -> _World:
+    leaves = list(Portfolio.objects.filter(parent__isnull=False).order_by("pk"))
+    projects: dict[int, list] = {leaf.pk: [] for leaf in leaves}
+    live = Project.objects.exclude(initiative__status="proposed").select_related(
+        "initiative__portfolio", "initiative__department__calendar"
+    )
+    for project in live.order_by("pk"):
+        projects.setdefault(project.initiative.portfolio_id, []).append(project)
+    systems = list(System.objects.order_by("pk"))
+    by_noun: dict[str, list] = {}
+    for system in systems:
+        by_noun.setdefault(_noun(system.name), []).append(system)
+    edges = SystemDependency.objects.order_by("pk").values_list("source_id", "target_id")
+    return _World(
+        leaves=[leaf for leaf in leaves if projects.get(leaf.pk)],
+        projects=projects,
+        systems=systems,
+        by_noun=by_noun,
+        by_pk={system.pk: system for system in systems},
+        downstream=adjacency(edges, reverse=True),
+        headquarters=Calendar.objects.order_by("pk").first(),
+    )
+
+
+def _scope(rng: random.Random, world: _World, noun: str) -> tuple[list, list]:
+    """One to three impacted systems (of the release's own noun first) and systems depending on them to
+    regression-test: two to six in all."""
+    pool = world.by_noun.get(noun) or world.systems
+    count = rng.choice([1, 1, 2, 2, 3])
+    impacted = rng.sample(pool, k=min(count, len(pool)))
+    while len(impacted) < count:
+        extra = rng.choice(world.systems)
+        if extra not in impacted:
+            impacted.append(extra)
+    taken = {system.pk for system in impacted}
+    dependents = sorted({pk for system in impacted for pk in world.downstream.get(system.pk, ())} - taken)
+    wanted = rng.randint(max(1, 2 - len(impacted)), min(3, 6 - len(impacted)))
+    regression = [world.by_pk[pk] for pk in rng.sample(dependents, k=min(wanted, len(dependents)))]
+    while len(impacted) + len(regression) < 2:
+        extra = rng.choice(world.systems)
+        if extra.pk not in taken:
+            impacted.append(extra)
+            taken.add(extra.pk)
+    return impacted, regression
+
+
+def _monday(day: datetime.date) -> datetime.date:
+    return day - datetime.timedelta(days=day.weekday())
+
+
+def _child_plans(planner: _Planner, world: _World, train: _ReleasePlan, count: int, templates: dict) -> list:
+    """Project releases in `train`: about half inherit its dates, the others keep their own inside its window."""
+    rng = planner.rng
+    pool = world.projects[train.portfolio.pk] if train.portfolio else [p for ps in world.projects.values() for p in ps]
+    children = []
+    for _ in range(count):
+        project = rng.choice(pool)
+        inherits = rng.random() < 0.5
+        noun = _noun(project.initiative.name)
+        impacted, regression = _scope(rng, world, noun)
+        child = _ReleasePlan(
+            kind="project",
+            template=templates["project"],
+            start=train.start if inherits else train.start + datetime.timedelta(weeks=rng.randint(0, 5)),
+            calendar=train.calendar if inherits else project.initiative.department.calendar,
+            owner=rng.choice(planner.holders["project_manager"]),
+            portfolio=project.initiative.portfolio,
+            initiative=project.initiative,
+            project=project,
+            train=train,
+            inherits=inherits,
+            noun=noun,
+            impacted=impacted,
+            regression=regression,
+        )
+        _chance(planner, child, slip=not inherits, stuck=train.planned_end >= planner.today, reject=False)
+        planner.place(child)
+        if child.planned_end > train.planned_end:
+            # Its own dates still end with the train: start with it and drop the slip.
+            child.start, child.slip = train.start, 0
+            planner.schedule(child)
+            child.in_freeze = planner.deploy_freeze(child)
+        children.append(child)
+    return children
+
+
+def _chance(planner: _Planner, plan: _ReleasePlan, *, slip=True, stuck=True, reject=True, cancel=True) -> None:
+    """Mark a plan to slip, get stuck, be cancelled, or have a gate rejected or overridden, at the preset's odds."""
+    rng, odds = planner.rng, planner.odds
+    if slip and rng.random() < odds["slip"]:
+        plan.slip = rng.randint(3, 15)
+        plan.slip_from = rng.randint(1, planner.phase_counts[plan.template.pk] - 1)
+    plan.stuck = stuck and rng.random() < odds["stuck"]
+    plan.cancelled = cancel and rng.random() < odds["cancelled"]
+    plan.reject = reject and rng.random() < odds["rejected"]
+    plan.override = rng.random() < odds["overridden"]
+    plan.keep_in_freeze = rng.random() < odds["keep_in_freeze"]
+
+
+def _finish(planner: _Planner, trains: list, children: dict, others: list) -> list:
+    """Work out what happened to every plan by today, trains after their children."""
+    for plan in others:
+        planner.progress(plan)
+    for train in trains:
+        for child in children[id(train)]:
+            planner.progress(child)
+        planner.progress(train)
+        planner.settle_train(train, children[id(train)])
+    return [plan for train in trains for plan in (train, *children[id(train)])] + others
+
+
+def _demo_plans(planner: _Planner, world: _World, sizes: dict, templates: dict, users: dict) -> list:
+    """Four quarterly trains, a few standalone releases (one rejected at SIT exit, one shipped past an overridden
+    Go/no-go, one deploying inside the year-end freeze, one stuck, one cancelled) and a few independent ones."""
+    rng, today = planner.rng, planner.today
+    monday = _monday(today)
+    trains, children = [], {}
+    for weeks in sizes["train_weeks"]:
+        train = _ReleasePlan(
+            kind="enterprise",
+            template=templates["enterprise"],
+            start=monday + datetime.timedelta(weeks=weeks),
+            calendar=world.headquarters,
+            owner=users[Role.RELEASE_MANAGER],
+        )
+        _chance(planner, train, stuck=False, reject=False, cancel=False)
+        planner.place(train)
+        trains.append(train)
+        children[id(train)] = _child_plans(planner, world, train, rng.randint(*sizes["children"]), templates)
+    # A child of the running train got stuck in the phase of a milestone due a few weeks ago (so that milestone and
+    # the phase's gate are overdue); one child of the next train is cancelled.
+    running = next(train for train in trains if train.start <= today <= train.planned_end)
+    for child in children[id(running)]:
+        missed = [
+            milestone.date
+            for milestone in child.milestones
+            if milestone.phase is not child.phases[0] and 3 <= (today - milestone.date).days <= 28
+        ]
+        if missed and not child.inherits:
+            child.stuck, child.stuck_since = True, missed[0] - datetime.timedelta(days=1)
+            break
+    future = next(train for train in trains if train.start > today)
+    children[id(future)][-1].cancelled = True
+    all_projects = [project for projects in world.projects.values() for project in projects]
+    others = []
+    cases = [
+        ("reject", -8),
+        ("override", -20),
+        ("freeze", None),
+        ("stuck", -14),
+        ("cancel", 6),
+    ] + [("", rng.randint(-26, 30)) for _ in range(sizes["standalone"] - 5)]
+    for case, weeks in cases:
+        project = rng.choice(all_projects)
+        noun = _noun(project.initiative.name)
+        impacted, regression = _scope(rng, world, noun)
+        plan = _ReleasePlan(
+            kind="project",
+            template=templates["project"],
+            start=monday + datetime.timedelta(weeks=weeks or 0),
+            calendar=project.initiative.department.calendar,
+            owner=rng.choice(planner.holders["project_manager"]),
+            portfolio=project.initiative.portfolio,
+            initiative=project.initiative,
+            project=project,
+            noun=noun,
+            impacted=impacted,
+            regression=regression,
+            reject=case == "reject",
+            override=case == "override",
+            stuck=case == "stuck",
+            cancelled=case == "cancel",
+            keep_in_freeze=case == "freeze",
+        )
+        if case == "freeze":
+            _deploy_in_year_end_freeze(planner, plan)
+        else:
+            planner.place(plan)
+        others.append(plan)
+    for index in range(sizes["independent"]):
+        hotfix = index % 2 == 0
+        system = rng.choice(world.systems)
+        impacted, regression = _scope(rng, world, _noun(system.name))
+        plan = _ReleasePlan(
+            kind="independent",
+            template=templates["independent" if hotfix else "project"],
+            start=monday + datetime.timedelta(weeks=rng.randint(-20, 8) if hotfix else rng.randint(-10, 26)),
+            calendar=None,
+            owner=rng.choice(planner.holders["service_manager"]),
+            noun=_noun(impacted[0].name),
+            impacted=impacted,
+            regression=regression,
+        )
+        planner.place(plan)
+        others.append(plan)
+    return _finish(planner, trains, children, others)
+
+
+def _deploy_in_year_end_freeze(planner: _Planner, plan: _ReleasePlan) -> None:
+    """Start `plan` on the Monday that puts its deploy inside the next year-end freeze (and keep it there)."""
+    ahead = [o for o in planner.freezes if o.scope == "organisation" and o.end >= planner.today]
+    occurrence = min(ahead, key=lambda o: o.start)
+    start = _monday(occurrence.start) - datetime.timedelta(weeks=20)
+    for _ in range(30):
+        plan.start = start
+        planner.schedule(plan)
+        deploy = next(m.date for m in plan.milestones if m.template.kind == "deploy")
+        if occurrence.covers(deploy):
+            break
+        start += datetime.timedelta(weeks=1)
+    plan.in_freeze = planner.deploy_freeze(plan)
+
+
+def _enterprise_plans(planner: _Planner, world: _World, sizes: dict, templates: dict) -> list:
+    """Trains per portfolio with 5 to 15 children, standalone and independent releases, to `sizes["releases"]`."""
+    rng, today = planner.rng, planner.today
+    total = sizes["releases"]
+    low, high = sizes["children"]
+    first, last = (
+        _monday(today + datetime.timedelta(days=sizes["first_day"])),
+        today + datetime.timedelta(days=sizes["last_day"]),
+    )
+    weeks = (last - first).days // 7
+
+    def start() -> datetime.date:
+        return first + datetime.timedelta(weeks=rng.randint(0, weeks))
+
+    train_count = round(total * sizes["in_trains"] / (1 + (low + high) / 2))
+    trains, children, made = [], {}, 0
+    for number in range(train_count):
+        leaf = world.leaves[number % len(world.leaves)]
+        train = _ReleasePlan(
+            kind="enterprise",
+            template=templates["enterprise"],
+            start=start(),
+            calendar=world.headquarters,
+            owner=rng.choice(planner.holders["release_manager"]),
+            portfolio=leaf,
+        )
+        _chance(planner, train, stuck=False, reject=False, cancel=False)
+        planner.place(train)
+        trains.append(train)
+        count = min(rng.randint(low, high), total - made - 1 - (train_count - number - 1) * (low + 1))
+        children[id(train)] = _child_plans(planner, world, train, max(low, count), templates)
+        made += 1 + len(children[id(train)])
+    all_projects = [project for projects in world.projects.values() for project in projects]
+    others = []
+    remaining = total - made
+    independent = round(remaining * sizes["independent"])
+    for index in range(remaining):
+        if index < remaining - independent:
+            project = rng.choice(all_projects)
+            noun = _noun(project.initiative.name)
+            plan = _ReleasePlan(
+                kind="project",
+                template=templates["project"],
+                start=start(),
+                calendar=project.initiative.department.calendar,
+                owner=rng.choice(planner.holders["project_manager"]),
+                portfolio=project.initiative.portfolio,
+                initiative=project.initiative,
+                project=project,
+                noun=noun,
+            )
+        else:
+            system = rng.choice(world.systems)
+            noun = _noun(system.name)
+            plan = _ReleasePlan(
+                kind="independent",
+                template=templates["independent" if rng.random() < 0.5 else "project"],
+                start=start(),
+                owner=rng.choice(planner.holders["service_manager"]),
+                portfolio=rng.choice(world.leaves) if rng.random() < 0.5 else None,
+                noun=noun,
+            )
+        plan.impacted, plan.regression = _scope(rng, world, plan.noun)
+        _chance(planner, plan)
+        planner.place(plan)
+        others.append(plan)
+    return _finish(planner, trains, children, others)
+
+
+def _name_plans(planner: _Planner, plans: list, preset: str) -> None:
+    """Trains are named after the quarter they were planned to deploy in; releases after their system and its next
+    version, in date order so versions rise over time."""
+    taken: set[str] = set()
+    sequence: Counter = Counter()
+    for plan in sorted(plans, key=lambda p: (p.planned_start, p.kind != "enterprise")):
+        if plan.kind == "enterprise":
+            deploy = next(m.baseline for m in plan.milestones if m.template.kind == "deploy")
+            if preset == "demo":
+                name = f"Enterprise Release {deploy.year} Q{(deploy.month - 1) // 3 + 1}"
+            else:
+                sequence[(plan.portfolio.pk, deploy.year)] += 1
+                name = f"{plan.portfolio.name} train {deploy.year}.{sequence[(plan.portfolio.pk, deploy.year)]:02d}"
+        else:
+            plan.version = planner.next_version(plan.noun, patch=plan.template.release_kind == "independent")
+            name = f"{plan.noun} {plan.version}"
+        while name.lower() in taken:
+            name += "+"
+        taken.add(name.lower())
+        plan.name = name
+
+
+def _release_templates(result: DemoResult) -> dict:
+    """The three standard lifecycles, made through the services: a quarterly train, a project release, a hotfix."""
+    made = {}
+    for spec in RELEASE_TEMPLATES:
+        template = releases.template_create(
+            actor=None, name=spec["name"], description=spec["description"], release_kind=spec["release_kind"]
+        )
+        phases = {}
+        for name, kind, days, offset, environment, effort, required in spec["phases"]:
+            phases[name] = releases.phase_template_add(
+                actor=None,
+                template=template,
+                name=name,
+                kind=kind,
+                duration_days=days,
+                start_offset_days=offset,
+                environment_type=environment,
+                test_effort_days=effort,
+                is_required=required,
+            )
+        for name, kind, phase, anchor, offset in spec["milestones"]:
+            releases.milestone_template_add(
+                actor=None,
+                template=template,
+                phase=phases[phase],
+                name=name,
+                kind=kind,
+                anchor=anchor,
+                offset_days=offset,
+            )
+        for name, phase, blocks, roles, checklist, checks in spec["gates"]:
+            releases.gate_template_add(
+                actor=None,
+                template=template,
+                name=name,
+                blocks=blocks,
+                approver_roles=list(roles),
+                phase=phases[phase] if phase else None,
+                checklist=list(checklist),
+                checks=list(checks),
+            )
+        made[spec["release_kind"]] = template
+        result.created["release templates"] += 1
+    return made
+
+
+def _freeze_windows(today: datetime.date, result: DemoResult) -> None:
+    """The year-end deployment freeze, a monthly financial close for the regulatory portfolios, a one-off freeze
+    of two core systems during their platform upgrade, and the yearly production booking freeze at peak trading."""
+    first = today.year - 3
+    regulatory = Portfolio.objects.filter(name="Regulatory Change").first()
+    finance = [regulatory, *regulatory.children.order_by("pk")] if regulatory else []
+    core = list(System.objects.filter(name__contains=" Core ").order_by("pk")[:2])
+    upgrade = _monday(today) + datetime.timedelta(weeks=7)
+    windows = [
+        {
+            "name": "Year-end deployment freeze",
+            "category": "deployment",
+            "scope": "organisation",
+            "starts_on": datetime.date(first, 12, 15),
+            "ends_on": datetime.date(first + 1, 1, 5),
+            "recurrence": "yearly",
+            "recurs_until": datetime.date(today.year + 5, 12, 15),
+            "reason": "Peak trading and the financial year end: no production deployments anywhere.",
+        },
+        {
+            "name": "Month-end financial close",
+            "category": "deployment",
+            "scope": "portfolios",
+            "portfolios": finance,
+            "starts_on": datetime.date(first, 1, 28),
+            "ends_on": datetime.date(first, 2, 1),
+            "recurrence": "monthly",
+            "recurs_until": datetime.date(today.year + 3, 12, 28),
+            "reason": "Finance closes the books: nothing touching regulatory reporting is deployed.",
+        },
+        {
+            "name": "Core platform upgrade",
+            "category": "deployment",
+            "scope": "systems",
+            "systems": core,
+            "starts_on": upgrade,
+            "ends_on": upgrade + datetime.timedelta(days=18),
+            "reason": "The core platform is being upgraded; no other change to these systems until it is done.",
+        },
+        {
+            "name": "Production booking freeze: peak trading",
+            "category": "booking",
+            "scope": "environments",
+            "environment_types": ["production", "dr"],
+            "starts_on": datetime.date(first, 11, 20),
+            "ends_on": datetime.date(first, 12, 2),
+            "recurrence": "yearly",
+            "recurs_until": datetime.date(today.year + 5, 11, 20),
+            "reason": "Production and DR capacity is reserved for peak trading.",
+        },
+    ]
+    for window in windows:
+        if window["scope"] in ("portfolios", "systems") and not window.get(window["scope"]):
+            continue
+        releases.freeze_create(actor=None, **window)
+        result.created["freeze windows"] += 1
+
+
+def _role_holders(users: dict) -> dict:
+    """For each role that plans, approves or owns releases: its demo user first, then colleagues holding it."""
+    roles = (Role.RELEASE_MANAGER, Role.QUALITY_MANAGER, Role.SERVICE_MANAGER, Role.PROJECT_MANAGER)
+    holders = {role: [users[role]] for role in roles}
+    named = {user.pk for user in users.values()}
+    rows = RoleAssignment.objects.filter(role__in=roles).exclude(user_id__in=named).select_related("user")
+    for row in rows.order_by("user_id", "role"):
+        holders[row.role].append(row.user)
+    return holders
+
+
+def _releases(rng: random.Random, preset: str, users: dict[str, User], result: DemoResult) -> None:
+    """Release templates, freeze windows, and trains, project and independent releases with their phases,
+    milestones, gates and systems in scope, spread around today with a history consistent with the dates."""
+    today = datetime.date.today()
+    templates = _release_templates(result)
+    _freeze_windows(today, result)
+    planner = _Planner(rng, templates, today, _role_holders(users), RELEASE_ODDS[preset])
+    planner.freezes = freezes_between(
+        today - datetime.timedelta(days=800), today + datetime.timedelta(days=800), category="deployment"
+    )
+    world = _world()
+    sizes = RELEASE_SIZES[preset]
+    if preset == "demo":
+        plans = _demo_plans(planner, world, sizes, templates, users)
+    else:
+        plans = _enterprise_plans(planner, world, sizes, templates)
+    _name_plans(planner, plans, preset)
+    if preset == "demo":
+        _write_through_services(plans, users, planner.holders, result)
+    else:
+        _write_in_bulk(plans, result)
+
+
+def _stamp(day: datetime.date, hour: int = 15) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(hour), tzinfo=datetime.UTC)
+
+
+def _write_in_bulk(plans: list, result: DemoResult) -> None:
+    """Insert the plans with bulk inserts, in the shape the services give them (positions, criteria, baselines)."""
+    trains = [plan for plan in plans if plan.kind == "enterprise"]
+    others = [plan for plan in plans if plan.kind != "enterprise"]
+    for group in (trains, others):
+        rows = []
+        for plan in group:
+            baselined = plan.status != "draft"
+            plan.row = Release(
+                name=plan.name,
+                kind=plan.kind,
+                status=plan.status,
+                train_id=plan.train.row.pk if plan.train else None,
+                inherits_train_dates=plan.inherits,
+                template_id=plan.template.pk,
+                owner_id=_pk(plan.owner),
+                portfolio_id=_pk(plan.portfolio),
+                initiative_id=_pk(plan.initiative),
+                project_id=_pk(plan.project),
+                calendar_id=_pk(plan.calendar),
+                description=_description(plan),
+                planned_start=plan.planned_start,
+                planned_end=plan.planned_end,
+                baseline_start=plan.baseline_start if baselined else None,
+                baseline_end=plan.baseline_end if baselined else None,
+                actual_start=plan.actual_start,
+                actual_end=plan.actual_end,
+            )
+            rows.append(plan.row)
+        Release.objects.bulk_create(rows, batch_size=RELEASE_BATCH)
+    for group in (trains, others):
+        rows = []
+        for plan in group:
+            baselined = plan.status != "draft"
+            for position, phase in enumerate(plan.phases, start=1):
+                template = phase.template
+                phase.row = Phase(
+                    release_id=plan.row.pk,
+                    template_id=template.pk,
+                    train_phase_id=phase.train_phase.row.pk if phase.train_phase else None,
+                    position=position,
+                    name=template.name,
+                    kind=template.kind,
+                    status=phase.status,
+                    planned_start=phase.start,
+                    planned_end=phase.end,
+                    baseline_start=phase.baseline_start if baselined else None,
+                    baseline_end=phase.baseline_end if baselined else None,
+                    actual_start=phase.actual_start,
+                    actual_end=phase.actual_end,
+                    percent_complete=phase.percent,
+                    environment_type=template.environment_type,
+                    test_effort_days=template.test_effort_days,
+                    is_required=template.is_required,
+                )
+                rows.append(phase.row)
+        Phase.objects.bulk_create(rows, batch_size=RELEASE_BATCH)
+        result.created["phases"] += len(rows)
+    milestones, gates, scope = [], [], []
+    for plan in plans:
+        baselined = plan.status != "draft"
+        for milestone in plan.milestones:
+            milestones.append(
+                Milestone(
+                    release_id=plan.row.pk,
+                    phase_id=milestone.phase.row.pk,
+                    template_id=milestone.template.pk,
+                    name=milestone.template.name,
+                    kind=milestone.template.kind,
+                    planned_date=milestone.date,
+                    baseline_date=milestone.baseline if baselined else None,
+                    actual_date=milestone.actual,
+                )
+            )
+        for gate in plan.gates:
+            gate.row = Gate(
+                release_id=plan.row.pk,
+                phase_id=gate.phase.row.pk if gate.phase else None,
+                template_id=gate.template.pk,
+                name=gate.template.name,
+                blocks=gate.template.blocks,
+                due_date=gate.due,
+                approver_roles=list(gate.template.approver_roles),
+                status=gate.status,
+                decided_at=gate.decided_at,
+                override_reason=gate.override_reason,
+                overridden_by_id=_pk(gate.overridden_by),
+            )
+            gates.append(gate.row)
+        scope += [
+            ReleaseSystem(
+                release_id=plan.row.pk, system_id=system.pk, impact="impacted", target_version=plan.target_version
+            )
+            for system in plan.impacted
+        ]
+        scope += [
+            ReleaseSystem(release_id=plan.row.pk, system_id=system.pk, impact="regression")
+            for system in plan.regression
+        ]
+    Milestone.objects.bulk_create(milestones, batch_size=RELEASE_BATCH)
+    Gate.objects.bulk_create(gates, batch_size=RELEASE_BATCH)
+    ReleaseSystem.objects.bulk_create(scope, batch_size=RELEASE_BATCH)
+    criteria, approvals = [], []
+    for plan in plans:
+        for gate in plan.gates:
+            template = gate.template
+            for position, (text, ticker) in enumerate(zip(template.checklist, gate.ticked, strict=True)):
+                met_at = (gate.decided_at or _stamp(min(gate.due, datetime.date.today()), 9)) - datetime.timedelta(
+                    hours=20
+                )
+                criteria.append(
+                    GateCriterion(
+                        gate_id=gate.row.pk,
+                        position=position,
+                        kind="manual",
+                        text=text,
+                        is_met=ticker is not None,
+                        met_by_id=_pk(ticker),
+                        met_at=met_at if ticker is not None else None,
+                    )
+                )
+            criteria += [
+                GateCriterion(
+                    gate_id=gate.row.pk,
+                    position=len(template.checklist) + index,
+                    kind="automatic",
+                    text=check_label(key),
+                    check_key=key,
+                )
+                for index, key in enumerate(template.checks)
+            ]
+            approvals += [
+                GateApproval(
+                    gate_id=gate.row.pk,
+                    role=role,
+                    approver_id=user.pk,
+                    decision=decision,
+                    comment=comment,
+                    decided_at=gate.decided_at,
+                )
+                for role, user, decision, comment in gate.approvals
+            ]
+    GateCriterion.objects.bulk_create(criteria, batch_size=RELEASE_BATCH)
+    GateApproval.objects.bulk_create(approvals, batch_size=RELEASE_BATCH)
+    result.created["releases"] += len(plans)
+    result.created["milestones"] += len(milestones)
+    result.created["gates"] += len(gates)
+    result.created["gate criteria"] += len(criteria)
+    result.created["gate approvals"] += len(approvals)
+    result.created["systems in scope"] += len(scope)
+
+
+def _pk(row) -> int | None:
+    return row.pk if row is not None else None
+
+
+def _description(plan: _ReleasePlan) -> str:
+    if plan.kind == "enterprise":
+        where = plan.portfolio.name if plan.portfolio else "the whole organisation"
+        return f"The quarterly enterprise release of {where}: its project releases build, test and deploy together."
+    if plan.project is not None:
+        return f"Delivers {plan.project.name} to production."
+    return f"Fixes and vendor patches for {plan.impacted[0].name}, shipped outside the trains."
+
+
+def _write_through_services(plans: list, users: dict, holders: dict, result: DemoResult) -> None:
+    """Make the plans the way people would: create from the template, join the train, set the scope, plan (which
+    records the baseline), move the slipped phases, record progress, tick checklists, decide gates and move each
+    release along its workflow, so the audit trail and the history are real.
+
+    Only the times of gate decisions are back-dated afterwards: the services stamp them now, the plan says when.
+    """
+    trains = [plan for plan in plans if plan.kind == "enterprise"]
+    groups = [[train, *(plan for plan in plans if plan.train is train)] for train in trains]
+    groups += [[plan] for plan in plans if plan.kind != "enterprise" and plan.train is None]
+    manager = users[Role.RELEASE_MANAGER]
+    for group in groups:
+        for plan in group:
+            _create_release(plan)
+        for plan in group:
+            _align_dates(plan, baseline=True)
+            if plan.status != "draft":
+                releases.release_transition(actor=manager, release=plan.row, to_status="planned")
+        for plan in group:
+            _slip_phases(plan)
+        for plan in group:
+            _align_dates(plan, baseline=False)
+        for plan in group[1:] + group[:1]:  # a train's children before the train: its gates wait on theirs
+            _record_progress(plan, manager)
+    _backdate_decisions(plans)
+    result.created["releases"] += len(plans)
+    for name, count in _counts(plans).items():
+        result.created[name] += count
+
+
+def _create_release(plan: _ReleasePlan) -> None:
+    plan.row = releases.release_create(
+        actor=None,
+        name=plan.name,
+        kind=plan.kind,
+        planned_start=plan.start,
+        template=plan.template,
+        owner=plan.owner,
+        portfolio=plan.portfolio,
+        initiative=plan.initiative,
+        project=plan.project,
+        calendar=plan.calendar,
+        description=_description(plan),
+        train=plan.train.row if plan.train else None,
+        inherit_train_dates=plan.inherits,
+    )
+    for system in plan.impacted:
+        releases.release_scope_set(
+            actor=None, release=plan.row, system=system, impact="impacted", target_version=plan.target_version
+        )
+    for system in plan.regression:
+        releases.release_scope_set(actor=None, release=plan.row, system=system, impact="regression")
+
+
+def _align_dates(plan: _ReleasePlan, *, baseline: bool) -> None:
+    """Put milestones (and, once the dates are final, gates) on the plan's dates: a child inheriting its train's
+    phases has them anchored to those phases, not to its own layout."""
+    plan.row.refresh_from_db()
+    milestones = {row.template_id: row for row in plan.row.milestones.all()}
+    for milestone in plan.milestones:
+        row, day = milestones[milestone.template.pk], milestone.baseline if baseline else milestone.date
+        if row.planned_date != day:
+            releases.milestone_update(actor=None, milestone=row, planned_date=day)
+        milestone.row = row
+    if baseline:
+        return
+    gates = {row.template_id: row for row in plan.row.gates.all()}
+    for gate in plan.gates:
+        row = gates[gate.template.pk]
+        if row.due_date != gate.due:
+            releases.gate_update(actor=None, gate=row, due_date=gate.due)
+        gate.row = row
+
+
+def _slip_phases(plan: _ReleasePlan) -> None:
+    """Move the phases that slipped (a train's carry its inheriting children's along), widening the release."""
+    if plan.inherits:
+        return
+    plan.row.refresh_from_db()
+    rows = list(plan.row.phases.order_by("position"))
+    moved = [(phase, row) for phase, row in zip(plan.phases, rows, strict=True) if row.planned_end != phase.end]
+    if not moved:
+        return
+    if plan.row.planned_end < plan.planned_end:
+        releases.release_update(actor=None, release=plan.row, planned_end=plan.planned_end)
+    for phase, row in reversed(moved):
+        releases.phase_update(actor=None, phase=row, planned_start=phase.start, planned_end=phase.end)
+
+
+def _record_progress(plan: _ReleasePlan, manager: User) -> None:
+    """Checklists, gate decisions, phase progress, milestones reached and the workflow moves, as they happened."""
+    plan.row.refresh_from_db()
+    for gate in plan.gates:
+        gate.row.refresh_from_db()
+        manual = list(gate.row.criteria.filter(kind="manual").order_by("position"))
+        for criterion, ticker in zip(manual, gate.ticked, strict=True):
+            if ticker is not None:
+                releases.gate_criterion_set(actor=ticker, criterion=criterion, is_met=True)
+        if gate.status in ("passed", "rejected"):
+            for role, user, decision, comment in gate.approvals:
+                releases.gate_decide(actor=user, gate=gate.row, role=role, decision=decision, comment=comment)
+        elif gate.status == "overridden":
+            releases.gate_override(actor=gate.overridden_by, gate=gate.row, reason=gate.override_reason)
+    for phase, row in zip(plan.phases, plan.row.phases.order_by("position"), strict=True):
+        changes = {
+            name: value
+            for name, value in (
+                ("status", phase.status),
+                ("percent_complete", phase.percent),
+                ("actual_start", phase.actual_start),
+                ("actual_end", phase.actual_end),
+            )
+            if getattr(row, name) != value
+        }
+        if changes:
+            releases.phase_update(actor=None, phase=row, **changes)
+    for milestone in plan.milestones:
+        if milestone.actual is not None:
+            releases.milestone_update(actor=None, milestone=milestone.row, actual_date=milestone.actual)
+    started = plan.actual_start is not None
+    if started:
+        releases.release_update(
+            actor=None, release=plan.row, actual_start=plan.actual_start, actual_end=plan.actual_end
+        )
+    moves = {
+        "in_progress": ["in_progress"],
+        "released": ["in_progress", "released"],
+        "cancelled": ["in_progress", "cancelled"] if started else ["cancelled"],
+    }
+    for status in moves.get(plan.status, []):
+        reason = "Descoped: the business case moved to next year's budget." if status == "cancelled" else ""
+        releases.release_transition(actor=manager, release=plan.row, to_status=status, reason=reason)
+
+
+def _backdate_decisions(plans: list) -> None:
+    """Gate decisions and ticks carry the day they were made in the plan, not the day the demo was loaded."""
+    for plan in plans:
+        for gate in plan.gates:
+            if gate.decided_at is None:
+                continue
+            Gate.objects.filter(pk=gate.row.pk).update(decided_at=gate.decided_at)
+            GateApproval.objects.filter(gate_id=gate.row.pk).update(decided_at=gate.decided_at)
+            GateCriterion.objects.filter(gate_id=gate.row.pk, is_met=True).update(
+                met_at=gate.decided_at - datetime.timedelta(hours=20)
+            )
+
+
+def _counts(plans: list) -> dict:
+    return {
+        "phases": sum(len(plan.phases) for plan in plans),
+        "milestones": sum(len(plan.milestones) for plan in plans),
+        "gates": sum(len(plan.gates) for plan in plans),
+        "gate criteria": sum(len(g.template.checklist) + len(g.template.checks) for p in plans for g in p.gates),
+        "gate approvals": sum(len(gate.approvals) for plan in plans for gate in plan.gates),
+        "systems in scope": sum(len(plan.impacted) + len(plan.regression) for plan in plans),
+    }
+
+
 def load_demo(*, preset: str = "demo", seed: int = 1) -> DemoResult:
     """Load a preset into an empty database, all in one transaction."""
     if preset not in PRESETS:
@@ -663,6 +1967,7 @@ def load_demo(*, preset: str = "demo", seed: int = 1) -> DemoResult:
         _organisation(rng, preset, users, result)
         _catalogue(rng, preset, result)
         _portfolio(rng, preset, users, result)
+        _releases(rng, preset, users, result)
     return result
 
 

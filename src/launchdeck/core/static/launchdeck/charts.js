@@ -89,6 +89,48 @@
         }),
       };
     },
+    // A grid of `x` categories across and `y` down; `cells` are [x index, y index, value] and `levels` give each value
+    // a label and colour; `x_links` / `y_links` (one URL per category) make cells and labels clickable.
+    "heatmap": function (spec, chart) {
+      var escape = window.echarts.format.encodeHTML;
+      var levels = {};
+      spec.levels.forEach(function (level) { levels[level.value] = level; });
+      var link = function (links, index) { return links && index >= 0 ? links[index] : null; };
+      chart.on("click", function (event) {
+        var url = null;
+        if (event.componentType === "series") { url = link(spec.x_links, event.value[0]); }
+        else if (event.componentType === "xAxis") { url = link(spec.x_links, spec.x.indexOf(event.value)); }
+        else if (event.componentType === "yAxis") { url = link(spec.y_links, spec.y.indexOf(event.value)); }
+        if (url) { window.location.href = url; }
+      });
+      return {
+        tooltip: {
+          formatter: function (p) {
+            var level = levels[p.value[2]];
+            return escape(spec.y[p.value[1]]) + "<br>" + escape(spec.x[p.value[0]]) + ": <b>" + escape(level ? level.label : String(p.value[2])) + "</b>";
+          },
+        },
+        grid: { left: 8, right: 16, top: 8, bottom: 36, containLabel: true },
+        xAxis: {
+          type: "category", data: spec.x, position: "top", splitArea: { show: true }, triggerEvent: !!spec.x_links,
+          axisLabel: { interval: 0, rotate: spec.x.length > 24 ? 90 : 50, width: 150, overflow: "truncate" },
+        },
+        yAxis: {
+          type: "category", data: spec.y, inverse: true, splitArea: { show: true }, triggerEvent: !!spec.y_links,
+          axisLabel: { interval: 0, width: 170, overflow: "truncate" },
+        },
+        visualMap: {
+          type: "piecewise", orient: "horizontal", bottom: 0, left: "center",
+          pieces: spec.levels.map(function (level) { return { value: level.value, label: level.label, color: level.color }; }),
+        },
+        series: [{
+          type: "heatmap",
+          data: spec.cells,
+          itemStyle: { borderColor: "#fff", borderWidth: 1 },
+          emphasis: { itemStyle: { shadowBlur: 6, shadowColor: "rgba(0, 0, 0, .3)" } },
+        }],
+      };
+    },
     "stacked-bars": function (spec) {
       return {
         tooltip: { trigger: "axis" },

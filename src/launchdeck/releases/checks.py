@@ -1,0 +1,169 @@
+"""The registry of automatic gate checks, and the one evaluation of a gate: which criteria hold, who must approve.
+
+Apps higher up (quality, environments, changes) register their own checks from their `AppConfig.ready()`; this app
+registers the built-in ones. A check is a function of the gate answering `CheckResult(ok, detail)`.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from launchdeck.releases.choices import (
+    GATE_MET_STATUSES,
+    ApprovalDecision,
+    CriterionKind,
+    PhaseStatus,
+    ReleaseKind,
+    ReleaseStatus,
+)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What an automatic check found: whether it holds, and a sentence saying why (or why not)."""
+
+    ok: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class GateCheck:
+    key: str
+    label: str
+    function: Callable[..., CheckResult]
+
+
+@dataclass
+class GateEvaluation:
+    """A gate's state: the criteria that do not hold (as sentences), each criterion's result, roles yet to approve."""
+
+    unmet: list[str] = field(default_factory=list)
+    criteria: list[tuple] = field(default_factory=list)
+    approvals_missing: list[str] = field(default_factory=list)
+
+    @property
+    def criteria_met(self) -> bool:
+        return not self.unmet
+
+
+_REGISTRY: dict[str, GateCheck] = {}
+
+
+def register_gate_check(key: str, label: str, function: Callable[..., CheckResult]) -> None:
+    """Make an automatic check available to gates and gate templates under `key` (registering again replaces it)."""
+    if not key or len(key) > 60:
+        raise ValueError("A gate check key is 1 to 60 characters.")
+    _REGISTRY[key] = GateCheck(key=key, label=label, function=function)
+
+
+def gate_checks() -> dict[str, GateCheck]:
+    """Every registered check by key."""
+    return dict(_REGISTRY)
+
+
+def check_label(key: str) -> str:
+    check = _REGISTRY.get(key)
+    return check.label if check else key
+
+
+def run_check(key: str, gate) -> CheckResult:
+    """Run one check on a gate; an unknown key (its app removed) never passes."""
+    check = _REGISTRY.get(key)
+    if check is None:
+        return CheckResult(False, f"The check {key!r} is not available.")
+    return check.function(gate)
+
+
+def evaluate_gate(gate) -> GateEvaluation:
+    """Which of the gate's criteria hold (checklist items ticked, automatic checks passing) and which approver
+    roles have not approved yet."""
+    evaluation = GateEvaluation()
+    for criterion in gate.criteria.all():
+        if criterion.kind == CriterionKind.AUTOMATIC:
+            result = run_check(criterion.check_key, gate)
+            ok, detail = result.ok, result.detail
+            if not ok:
+                evaluation.unmet.append(f"{criterion.text}: {detail}" if detail else criterion.text)
+        else:
+            ok, detail = criterion.is_met, ("Ticked" if criterion.is_met else "Not ticked")
+            if not ok:
+                evaluation.unmet.append(f"{criterion.text} (not ticked)")
+        evaluation.criteria.append((criterion, ok, detail))
+    approved = {approval.role for approval in gate.approvals.all() if approval.decision == ApprovalDecision.APPROVED}
+    evaluation.approvals_missing = [role for role in gate.approver_roles or () if role not in approved]
+    return evaluation
+
+
+# Built-in checks
+
+
+def children_passed(gate) -> CheckResult:
+    """For a train: every child's matching gate (same template, else same name) is passed or overridden."""
+    from launchdeck.releases.models import Gate
+
+    release = gate.release
+    if release.kind != ReleaseKind.ENTERPRISE:
+        return CheckResult(True, "No child releases")
+    children = {
+        child.pk: child.name for child in release.children.exclude(status=ReleaseStatus.CANCELLED).order_by("name")
+    }
+    if not children:
+        return CheckResult(True, "No child releases")
+    matching = Gate.objects.filter(release_id__in=list(children))
+    if gate.template_id:
+        matching = matching.filter(template_id=gate.template_id) | matching.filter(name__iexact=gate.name)
+    else:
+        matching = matching.filter(name__iexact=gate.name)
+    waiting = sorted(
+        {
+            children[release_id]
+            for release_id, status in matching.values_list("release_id", "status")
+            if status not in GATE_MET_STATUSES
+        }
+    )
+    if waiting:
+        return CheckResult(False, "Not passed yet in " + ", ".join(waiting) + ".")
+    return CheckResult(True, "Every child release with this gate has passed it.")
+
+
+def required_phases_dated(gate) -> CheckResult:
+    """Every required phase (of the template, else marked required) is in the release, not skipped, with dates."""
+    release = gate.release
+    phases = list(release.phases.all())
+    missing = []
+    if release.template_id:
+        for template in release.template.phases.filter(is_required=True).order_by("position"):
+            phase = next((p for p in phases if p.template_id == template.pk), None) or next(
+                (p for p in phases if p.template_id is None and p.kind == template.kind), None
+            )
+            if phase is None:
+                missing.append(f"{template.name} is missing")
+            elif phase.status == PhaseStatus.SKIPPED:
+                missing.append(f"{phase.name} is skipped")
+            elif not (phase.planned_start and phase.planned_end):
+                missing.append(f"{phase.name} has no dates")
+    else:
+        missing = [
+            f"{phase.name} is skipped" for phase in phases if phase.is_required and phase.status == PhaseStatus.SKIPPED
+        ]
+    if missing:
+        return CheckResult(False, "; ".join(missing) + ".")
+    return CheckResult(True, "Every required phase has dates.")
+
+
+def no_milestone_in_freeze(gate) -> CheckResult:
+    """No deploy milestone of the release falls inside a deployment freeze that covers it."""
+    from launchdeck.releases.freezes import deploy_milestones_in_freeze
+    from launchdeck.releases.models import Milestone
+
+    flagged = deploy_milestones_in_freeze([gate.release_id]).get(gate.release_id, [])
+    if not flagged:
+        return CheckResult(True, "No deploy milestone is inside a freeze.")
+    names = dict(Milestone.objects.filter(pk__in=[pk for pk, _ in flagged]).values_list("pk", "name"))
+    return CheckResult(False, "; ".join(f"{names.get(pk, pk)} is inside {freeze}" for pk, freeze in flagged) + ".")
+
+
+def register_builtin_checks() -> None:
+    """Register the checks this app provides."""
+    register_gate_check("children_passed", "All child releases passed this gate", children_passed)
+    register_gate_check("required_phases_dated", "All required phases have dates", required_phases_dated)
+    register_gate_check("no_milestone_in_freeze", "No deploy milestone inside a freeze", no_milestone_in_freeze)
