@@ -667,7 +667,7 @@ RELEASE_SIZES = {
         "trains": 4,
         "train_weeks": (-27, -12, 2, 17),
         "children": (5, 15),
-        "standalone": 5,
+        "standalone": 7,
         "independent": 4,
         "train_scope": "organisation",
     },
@@ -912,13 +912,13 @@ class _ReleasePlan:
         return min(self.start, *(phase.baseline_start for phase in self.phases))
 
     @property
+    def baseline_end(self) -> datetime.date:
+        return max(phase.baseline_end for phase in self.phases)
+
+    @property
     def target_version(self) -> str:
         """The version its impacted systems go to: 5.4 -> 5.4.0, a hotfix's 5.4.1 as it is."""
         return self.version if self.version.count(".") >= 2 else f"{self.version}.0"
-
-    @property
-    def baseline_end(self) -> datetime.date:
-        return max(phase.baseline_end for phase in self.phases)
 
     @property
     def delivery_start(self) -> datetime.date:
@@ -943,14 +943,12 @@ class _Planner:
 
     def __init__(self, rng: random.Random, templates: dict, today: datetime.date, holders: dict, odds: dict):
         self.rng = rng
-        self.templates = templates
         self.today = today
         self.holders = holders
         self.odds = odds
         self.layouts: dict = {}
         self.calendars: dict = {}
         self.freezes: list = []
-        self.downstream: dict[int, list[int]] = {}
         self.versions: dict[str, list[int]] = {}
         self.phase_counts = {template.pk: template.phases.count() for template in templates.values()}
 

@@ -127,7 +127,7 @@ class ReleaseTemplateFilter(Schema):
 
 
 class ReleaseFilter(Schema):
-    q: str | None = Field(None, max_length=200, description="Words in the name or description.")
+    q: str | None = Field(None, max_length=200, description="Part of the name.")
     kind: ReleaseKind | None = None
     status: ReleaseStatus | None = None
     train: Id | None = Field(None, description="Child releases of this train.")
@@ -217,23 +217,9 @@ def _refs(request, data: dict, required: dict[str, str] | None = None) -> dict:
     return data
 
 
-def _phase_of(release: Release, pk: int | None, field: str = "phase_id") -> Phase | None:
-    """A phase of `release` by id: a phase of another release is refused like one that does not exist."""
-    if pk is None:
-        return None
-    found = Phase.objects.filter(release=release, pk=pk).first()
-    if found is None:
-        raise ValidationFailed.field(field, f"{release.name} has no phase with id {pk}.")
-    return found
-
-
-def _phase_template_of(template: ReleaseTemplate, pk: int | None, field: str = "phase_id") -> PhaseTemplate | None:
-    if pk is None:
-        return None
-    found = PhaseTemplate.objects.filter(template=template, pk=pk).first()
-    if found is None:
-        raise ValidationFailed.field(field, f"The template {template.name} has no phase with id {pk}.")
-    return found
+def _phase_template(request, pk: int | None) -> PhaseTemplate | None:
+    """A template phase the caller may see; the service checks that it is one of the template's."""
+    return referenced(PhaseTemplate.objects.restrict(request.auth), pk, field="phase_id")
 
 
 def _visible(model, request, pk: int, *related: str):
@@ -438,6 +424,15 @@ def create_phase_template(request: HttpRequest, template_id: PathId, payload: Ph
     return Status(201, _visible(PhaseTemplate, request, phase.pk))
 
 
+@router.get(
+    "/phase-templates/{phase_template_id}",
+    response={200: PhaseTemplateOut, **READ_RESPONSES},
+    operation_id="get_phase_template",
+)
+def get_phase_template(request: HttpRequest, phase_template_id: PathId):
+    return _visible(PhaseTemplate, request, phase_template_id)
+
+
 @router.patch(
     "/phase-templates/{phase_template_id}",
     response={200: PhaseTemplateOut, **ERROR_RESPONSES},
@@ -479,10 +474,19 @@ def create_milestone_template(request: HttpRequest, template_id: PathId, payload
     """Add a milestone anchored to the start or end of one of the template's phases."""
     template = _template(request, template_id)
     data = payload.dict()
-    data["phase"] = _phase_template_of(template, data.pop("phase_id"))
+    data["phase"] = _phase_template(request, data.pop("phase_id"))
     with _fields_as_sent("phase_id"):
         milestone = services.milestone_template_add(actor=request.auth, template=template, **data)
     return Status(201, _visible(MilestoneTemplate, request, milestone.pk))
+
+
+@router.get(
+    "/milestone-templates/{milestone_template_id}",
+    response={200: MilestoneTemplateOut, **READ_RESPONSES},
+    operation_id="get_milestone_template",
+)
+def get_milestone_template(request: HttpRequest, milestone_template_id: PathId):
+    return _visible(MilestoneTemplate, request, milestone_template_id)
 
 
 @router.patch(
@@ -494,7 +498,7 @@ def update_milestone_template(request: HttpRequest, milestone_template_id: PathI
     milestone = _visible(MilestoneTemplate, request, milestone_template_id, "template")
     changes = _refs(request, payload.dict(exclude_unset=True), MILESTONE_TEMPLATE_REQUIRED)
     if "phase_id" in changes:
-        changes["phase"] = _phase_template_of(milestone.template, changes.pop("phase_id"))
+        changes["phase"] = _phase_template(request, changes.pop("phase_id"))
     with _fields_as_sent("phase_id"):
         services.milestone_template_update(actor=request.auth, milestone_template=milestone, **changes)
     return _visible(MilestoneTemplate, request, milestone_template_id)
@@ -529,10 +533,19 @@ def create_gate_template(request: HttpRequest, template_id: PathId, payload: Gat
     """Add a gate at the end of one of the template's phases (or of the release) with its criteria and approvers."""
     template = _template(request, template_id)
     data = payload.dict()
-    data["phase"] = _phase_template_of(template, data.pop("phase_id"))
+    data["phase"] = _phase_template(request, data.pop("phase_id"))
     with _fields_as_sent("phase_id"):
         gate = services.gate_template_add(actor=request.auth, template=template, **data)
     return Status(201, _visible(GateTemplate, request, gate.pk))
+
+
+@router.get(
+    "/gate-templates/{gate_template_id}",
+    response={200: GateTemplateOut, **READ_RESPONSES},
+    operation_id="get_gate_template",
+)
+def get_gate_template(request: HttpRequest, gate_template_id: PathId):
+    return _visible(GateTemplate, request, gate_template_id)
 
 
 @router.patch(
@@ -544,7 +557,7 @@ def update_gate_template(request: HttpRequest, gate_template_id: PathId, payload
     gate = _visible(GateTemplate, request, gate_template_id, "template")
     changes = _refs(request, payload.dict(exclude_unset=True), GATE_TEMPLATE_REQUIRED)
     if "phase_id" in changes:
-        changes["phase"] = _phase_template_of(gate.template, changes.pop("phase_id"))
+        changes["phase"] = _phase_template(request, changes.pop("phase_id"))
     with _fields_as_sent("phase_id"):
         services.gate_template_update(actor=request.auth, gate_template=gate, **changes)
     return _visible(GateTemplate, request, gate_template_id)
@@ -784,6 +797,11 @@ def create_phase(request: HttpRequest, release_id: PathId, payload: ReleasePhase
     return Status(201, _visible(Phase, request, phase.pk))
 
 
+@router.get("/phases/{phase_id}", response={200: ReleasePhaseOut, **READ_RESPONSES}, operation_id="get_phase")
+def get_phase(request: HttpRequest, phase_id: PathId):
+    return _visible(Phase, request, phase_id)
+
+
 @router.patch("/phases/{phase_id}", response={200: ReleasePhaseOut, **ERROR_RESPONSES}, operation_id="update_phase")
 def update_phase(request: HttpRequest, phase_id: PathId, payload: ReleasePhasePatch):
     """Change a phase: dates within its release, progress, status; phases of child releases that follow it move too."""
@@ -818,10 +836,18 @@ def create_milestone(request: HttpRequest, release_id: PathId, payload: ReleaseM
     """Add a milestone inside the release's window, optionally in one of its phases."""
     release = _release(request, release_id)
     data = payload.dict()
-    data["phase"] = _phase_of(release, data.pop("phase_id"))
+    data["phase"] = data.pop("phase_id")  # the service takes it among the release's phases
     with _fields_as_sent("phase_id"):
         milestone = services.milestone_create(actor=request.auth, release=release, **data)
     return Status(201, _milestone_out(_visible(Milestone, request, milestone.pk)))
+
+
+@router.get(
+    "/milestones/{milestone_id}", response={200: ReleaseMilestoneOut, **READ_RESPONSES}, operation_id="get_milestone"
+)
+def get_milestone(request: HttpRequest, milestone_id: PathId):
+    """A milestone; a deploy milestone inside a deployment freeze covering its release names the freeze."""
+    return _milestone_out(_visible(Milestone, request, milestone_id))
 
 
 @router.patch(
@@ -833,7 +859,7 @@ def update_milestone(request: HttpRequest, milestone_id: PathId, payload: Releas
     milestone = _visible(Milestone, request, milestone_id, "release")
     changes = _refs(request, payload.dict(exclude_unset=True), MILESTONE_REQUIRED)
     if "phase_id" in changes:
-        changes["phase"] = _phase_of(milestone.release, changes.pop("phase_id"))
+        changes["phase"] = changes.pop("phase_id")
     with _fields_as_sent("phase_id"):
         services.milestone_update(actor=request.auth, milestone=milestone, **changes)
     return _milestone_out(_visible(Milestone, request, milestone_id))
@@ -861,7 +887,7 @@ def create_gate(request: HttpRequest, release_id: PathId, payload: GateIn):
     """Add a gate with its checklist, automatic checks and approver roles."""
     release = _release(request, release_id)
     data = payload.dict()
-    data["phase"] = _phase_of(release, data.pop("phase_id"))
+    data["phase"] = data.pop("phase_id")  # the service takes it among the release's phases
     with _fields_as_sent("phase_id"):
         gate = services.gate_create(actor=request.auth, release=release, **data)
     return Status(201, _gate_out(request, gate.pk))
@@ -879,7 +905,7 @@ def update_gate(request: HttpRequest, gate_id: PathId, payload: GatePatch):
     gate = _visible(Gate, request, gate_id, "release")
     changes = _refs(request, payload.dict(exclude_unset=True), GATE_REQUIRED)
     if "phase_id" in changes:
-        changes["phase"] = _phase_of(gate.release, changes.pop("phase_id"))
+        changes["phase"] = changes.pop("phase_id")
     with _fields_as_sent("phase_id"):
         services.gate_update(actor=request.auth, gate=gate, **changes)
     return _gate_out(request, gate_id)

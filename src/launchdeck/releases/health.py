@@ -7,22 +7,20 @@ computes health. `releases.selectors.release_health_facts` gathers the facts (a 
 
 The factors and their points (the score is their sum, capped at 100):
 
-=====================  ==============================================================================  =====
-Factor (key)           Points                                                                           Cap
-=====================  ==============================================================================  =====
-``schedule_slip``      1 per working day (Monday to Friday) the planned end lies past the baseline end   30
-                       (none without a baseline, none for a release planned to end early)
-``overdue_milestones`` 8 per milestone not reached whose planned date is before today                   24
-``overdue_gates``      10 per gate still open whose due date is before today                            30
-``rejected_gates``     15 per gate rejected                                                             30
-``overridden_gates``   5 per gate overridden (passed without meeting its criteria)                      15
-``behind_schedule``    1 per 2 percentage points by which the share of the planned window elapsed       30
-                       exceeds the phases' progress (% complete weighted by each phase's length in
-                       days); none without phases or before the release starts
-``systems_in_scope``   3 per tier-1 system, 2 per tier-2, 1 per tier-3, 0.5 per tier-4 (rounded down)  15
-``children``           trains only: the worst child release (cancelled ones left out) lifts the         —
-                       train's score to at least the child's; the factor adds the difference
-=====================  ==============================================================================  =====
+- ``schedule_slip``: 1 point per working day (Monday to Friday) the planned end lies past the baseline end, up to
+  30. None without a baseline, none for a release planned to end on or before it.
+- ``overdue_milestones``: 8 points per milestone not reached whose planned date is before today, up to 24.
+- ``overdue_gates``: 10 points per gate still open whose due date is before today, up to 30.
+- ``rejected_gates``: 15 points per rejected gate, up to 30.
+- ``overridden_gates``: 5 points per overridden gate (passed without meeting its criteria), up to 15.
+- ``behind_schedule``: 1 point per 2 whole percentage points by which the share of the planned window that has
+  passed exceeds the phases' progress, up to 30. Progress is the phases' % complete weighted by each phase's
+  length in days; a phase marked done counts as complete, a skipped one not at all. None without phases or
+  before the release starts.
+- ``systems_in_scope``: 3 points per tier-1 system in scope, 2 per tier-2, 1 per tier-3, 0.5 per tier-4 (rounded
+  down), up to 15.
+- ``children`` (trains only): the worst child release, cancelled ones left out, lifts the train's score to at
+  least the child's; the factor adds the difference.
 
 Released and cancelled releases are history: overdue milestones and gates, elapsed time, systems in scope and
 children no longer apply; their score keeps only the schedule slip and the gate history (rejected, overridden).

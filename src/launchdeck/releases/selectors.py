@@ -48,6 +48,7 @@ from launchdeck.portfolio.choices import IMPACT_ORDER, RAID_KINDS
 from launchdeck.portfolio.models import Initiative, Portfolio, RegisterItem
 from launchdeck.releases import checks
 from launchdeck.releases.choices import (
+    CLOSED_STATUSES,
     ApprovalDecision,
     GateStatus,
     MilestoneKind,
@@ -527,10 +528,10 @@ def release_health_map(
         facts = release_health_facts(release_ids, today=today)
         if open_only:
             facts = {pk: item for pk, item in facts.items() if item.status in OPEN_STATUSES}
-        return rate(facts, today=today)
+        return _rate(facts, today=today)
 
 
-def rate(facts: Mapping[int, HealthFacts], *, today: date) -> dict[int, Health]:
+def _rate(facts: Mapping[int, HealthFacts], *, today: date) -> dict[int, Health]:
     """`release_health` of each of `facts`; trains last, reusing their children's health when it is among them."""
     rated: dict[int, Health] = {}
     trains = []
@@ -550,6 +551,27 @@ def release_health_for(*, user, release: Release, today: date | None = None) -> 
     if health is None:
         raise NotFound("Release not found.")
     return health
+
+
+def release_home_summary(*, user) -> dict:
+    """The home panel: the user's open releases (owned first, otherwise all they see) grouped by health."""
+    visible = Release.objects.restrict(user, "view").exclude(status__in=CLOSED_STATUSES)
+    own = visible.filter(owner=user)
+    mine = own.exists()
+    releases = list((own if mine else visible).select_related("train").order_by("planned_end", "name")[:200])
+    health = release_health_map(user=user, release_ids=[release.pk for release in releases])
+    counts = {"red": 0, "amber": 0, "green": 0}
+    rows = []
+    for release in releases:
+        result = health.get(release.pk)
+        if result is not None:
+            counts[result.status] = counts.get(result.status, 0) + 1
+        rows.append({"release": release, "health": result})
+    worst = sorted(
+        (row for row in rows if row["health"] is not None and row["health"].status != "green"),
+        key=lambda row: (-row["health"].score, row["release"].planned_end),
+    )
+    return {"mine": mine, "total": len(rows), "counts": counts, "worst": worst[:6]}
 
 
 # Scope suggestions
@@ -1194,7 +1216,7 @@ def release_report(*, user, release: Release, today: date | None = None) -> dict
             "actual_start": release.actual_start,
             "actual_end": release.actual_end,
             "slip_days": _slip(release.baseline_end, release.planned_end),
-            "url": release.get_absolute_url() if _has_url("releases:release_detail") else f"/releases/{release.pk}/",
+            "url": _release_url()(release.pk),
         },
         "health": _health_out(health),
         "scope": [
@@ -1285,14 +1307,6 @@ def release_report(*, user, release: Release, today: date | None = None) -> dict
             gate_ids=[gate.pk for gate in gates],
         ),
     }
-
-
-def _has_url(name: str) -> bool:
-    try:
-        reverse(name, args=[1])
-    except NoReverseMatch:
-        return False
-    return True
 
 
 def _portfolio_subtree(user, portfolio_id: int) -> list[int]:

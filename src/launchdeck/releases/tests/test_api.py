@@ -95,10 +95,13 @@ def test_a_template_is_built_part_by_part_read_whole_and_taken_apart(api):
     assert (renamed.status_code, renamed.json()["name"], renamed.json()["version"]) == (200, "Quarterly release", 2)
     moved = api.patch(f"/phase-templates/{test.json()['id']}", {"version": 1, "duration_days": 7})
     assert moved.json()["duration_days"] == 7
+    assert api.get(f"/phase-templates/{test.json()['id']}").json() == moved.json()
     retimed = api.patch(f"/milestone-templates/{milestone.json()['id']}", {"version": 1, "offset_days": -2})
     assert retimed.json()["offset_days"] == -2
+    assert api.get(f"/milestone-templates/{milestone.json()['id']}").json() == retimed.json()
     regated = api.patch(f"/gate-templates/{gate.json()['id']}", {"version": 1, "blocks": "in_progress"})
     assert regated.json()["blocks"] == "in_progress"
+    assert api.get(f"/gate-templates/{gate.json()['id']}").json() == regated.json()
 
     assert api.delete(f"/gate-templates/{gate.json()['id']}").status_code == 204
     assert api.delete(f"/milestone-templates/{milestone.json()['id']}").status_code == 204
@@ -529,6 +532,23 @@ def test_bad_train_input_is_a_422(api, body, field):
     assert fields(response) == [field]
 
 
+def test_only_a_project_release_is_created_in_a_train(api):
+    train = TrainFactory()
+    with unchanged():
+        response = api.post(
+            "/releases",
+            {
+                "name": "Independent",
+                "kind": "independent",
+                "planned_start": "2026-03-02",
+                "planned_end": "2026-03-27",
+                "train_id": train.pk,
+            },
+        )
+    assert response.status_code == 422
+    assert fields(response) == ["kind"]
+
+
 def test_a_release_that_is_not_a_train_cannot_take_children(api):
     not_a_train = ReleaseFactory(kind=ReleaseKind.INDEPENDENT)
     release = ReleaseFactory()
@@ -612,6 +632,7 @@ def test_phases_are_added_changed_and_removed_within_the_release(api):
     changed = api.patch(f"/phases/{phase['id']}", {"version": 1, "percent_complete": 40, "status": "in_progress"})
     assert changed.status_code == 200, changed.json()
     assert (changed.json()["percent_complete"], changed.json()["status"]) == (40, "in_progress")
+    assert api.get(f"/phases/{phase['id']}").json() == changed.json()
     assert api.delete(f"/phases/{phase['id']}").status_code == 204
     assert not Phase.objects.exists()
 
@@ -668,17 +689,19 @@ def test_milestones_are_added_in_a_phase_flagged_in_a_freeze_changed_and_removed
     )
     assert moved.status_code == 200, moved.json()
     assert (moved.json()["in_freeze"], moved.json()["phase_id"]) == (None, None)
+    assert api.get(f"/milestones/{created.json()['id']}").json() == moved.json()
     assert api.delete(f"/milestones/{created.json()['id']}").status_code == 204
     assert not Milestone.objects.exists()
 
 
-def test_a_milestone_in_a_phase_of_another_release_is_a_422_on_phase_id(api):
+@pytest.mark.parametrize("other", ["another release", "nothing"])
+def test_a_milestone_in_a_phase_of_another_release_or_none_is_a_422_on_phase_id(api, other):
     release = ReleaseFactory()
-    elsewhere = PhaseFactory()
+    phase_id = PhaseFactory().pk if other == "another release" else 999999
     with unchanged():
         response = api.post(
             f"/releases/{release.pk}/milestones",
-            {"name": "Deploy", "kind": "deploy", "planned_date": "2026-05-04", "phase_id": elsewhere.pk},
+            {"name": "Deploy", "kind": "deploy", "planned_date": "2026-05-04", "phase_id": phase_id},
         )
     assert response.status_code == 422
     assert fields(response) == ["phase_id"]

@@ -185,6 +185,7 @@ def test_the_portfolio_view_shows_the_release_health_of_its_initiatives(client, 
     assert 'data-health-count="red">2 red' in page and 'data-health-count="amber">1 amber' in page
     assert f'href="/releases/{estate["releases"][4].pk}/">Deep red</a>' in page
     assert "1 released or cancelled" in page
+    assert f'href="/releases/reports/portfolio/{estate["top"].pk}/"' in page
 
 
 def test_the_portfolio_view_has_no_release_health_section_without_releases(client, reader, registered):

@@ -147,7 +147,7 @@ def test_health_facts_for_many_ids_read_every_release_once_and_keep_the_asked(mo
     assert set(facts) == {measured.pk, other.pk} and facts[measured.pk].rejected_gates == 1
 
 
-def test_the_health_map_applies_the_one_rule_in_six_queries(reader, measured, django_assert_num_queries):
+def test_the_health_map_applies_the_one_rule_in_five_queries(reader, measured, django_assert_num_queries):
     with django_assert_num_queries(5):
         health = selectors.release_health_map(user=reader, today=TODAY)
     facts = selectors.release_health_facts([measured.pk], today=TODAY)[measured.pk]
@@ -701,3 +701,28 @@ def test_freeze_list_filters_and_hides_from_a_user_without_a_role(reader, nobody
     assert list(selectors.freeze_list(user=nobody)) == []
     window = selectors.freeze_get(user=reader, pk=selectors.freeze_list(user=reader, filters={"search": "core"})[0].pk)
     assert [system.name for system in window.systems.all()] == ["Core"]
+
+
+def test_the_calendar_and_the_impact_matrix_read_in_a_fixed_number_of_queries(
+    reader, django_assert_num_queries, django_assert_max_num_queries
+):
+    FreezeWindowFactory(starts_on=D(2026, 3, 20), ends_on=D(2026, 3, 31))
+
+    def add(count: int):
+        for number in range(count):
+            item = release(f"Busy {number}-{count}", start=D(2026, 3, 2), end=D(2026, 3, 27))
+            MilestoneFactory(release=item, kind="deploy", planned_date=D(2026, 3, 25))
+            GateFactory(release=item, due_date=D(2026, 3, 26))
+            ReleaseSystemFactory(release=item)
+
+    add(1)
+    with django_assert_max_num_queries(12) as few:
+        selectors.release_calendar(user=reader, year=2026, month=3)
+    with django_assert_num_queries(2):
+        selectors.impact_matrix(user=reader, start=D(2026, 3, 1))
+    add(10)
+    with django_assert_num_queries(len(few.captured_queries)):
+        month = selectors.release_calendar(user=reader, year=2026, month=3)
+    with django_assert_num_queries(2):
+        matrix = selectors.impact_matrix(user=reader, start=D(2026, 3, 1))
+    assert len(month["weeks"][4][2]["milestones"]) == 11 and len(matrix["releases"]) == 11

@@ -14,6 +14,7 @@ from launchdeck.accounts.roles import Role
 from launchdeck.catalog.tests.factories import SystemFactory
 from launchdeck.org.tests.factories import DepartmentFactory
 from launchdeck.portfolio.tests.factories import InitiativeFactory, PortfolioFactory
+from launchdeck.releases import views
 from launchdeck.releases.choices import GateStatus, MilestoneKind, PhaseKind, Recurrence, ReleaseStatus, SystemImpact
 from launchdeck.releases.tests.factories import (
     FreezeWindowFactory,
@@ -242,6 +243,17 @@ def test_the_timeline_page_reads_in_a_bounded_number_of_queries(signed_in, plan)
     assert len(many.captured_queries) == len(few.captured_queries)
 
 
+def test_beyond_its_row_limit_the_timeline_keeps_the_busiest_rows_and_says_so(signed_in, plan, monkeypatch):
+    monkeypatch.setattr(views, "TIMELINE_ROWS", 1)
+    for number in range(2):
+        ReleaseFactory(name=f"Standalone {number}", planned_start=D(2026, 4, 1), planned_end=D(2026, 4, 30))
+    response = signed_in.get("/releases/timeline/", {"start": "2026-03-01", "end": "2026-07-31"})
+    data = embedded(response, "timeline-data")
+    assert [group["id"] for group in data["groups"]] == ["standalone"]  # three releases against the train's two
+    assert {release["name"] for release in data["releases"]} == {"Intranet refresh", "Standalone 0", "Standalone 1"}
+    assert "1 more row and 2 releases only in them are left out" in text(response)
+
+
 def test_an_empty_period_says_so(signed_in, db):
     response = signed_in.get("/releases/timeline/", {"start": "2030-01-01", "end": "2030-03-31"})
     assert embedded(response, "timeline-data")["releases"] == []
@@ -333,7 +345,7 @@ def test_the_impact_matrix_embeds_a_heat_map_of_systems_by_releases_and_a_table(
     assert 'data-chart="impact-chart"' in page and "/static/launchdeck/charts.js" in page
     table = re.search(r'<table class="[^"]*ld-impact-table.*?</table>', page, re.S).group(0)
     assert table.count('<td class="impacted"') == 2 and table.count('<td class="regression"') == 1
-    assert "2 systems × 2 releases, 1 May 2026 to 31 Oct 2026" in re.sub(r"\s+", " ", page)
+    assert "2 systems \N{MULTIPLICATION SIGN} 2 releases, 1 May 2026 to 31 Oct 2026" in re.sub(r"\s+", " ", page)
 
 
 def test_the_impact_matrix_period_can_be_chosen(signed_in, plan, scope):

@@ -51,6 +51,9 @@
   function label(text) {
     return String(text).replace(/_/g, " ");
   }
+  function capital(text) {
+    return text.charAt(0).toUpperCase() + text.slice(1);
+  }
   function element(tag, className, text) {
     var node = document.createElement(tag);
     if (className) { node.className = className; }
@@ -267,13 +270,13 @@
     if (!item) { return null; }
     var freeze = data.freezes[item.id];
     if (freeze) {
-      return [freeze.name, label(freeze.category) + " freeze · " + (freeze.scope === "organisation" ? "whole organisation" : "some " + label(freeze.scope)), span(freeze.start, freeze.end)];
+      return [freeze.name, capital(label(freeze.category)) + " freeze · " + (freeze.scope === "organisation" ? "whole organisation" : "some " + label(freeze.scope)), span(freeze.start, freeze.end)];
     }
     var release = data.releases[item.id];
     if (!release) { return null; }
     var lines = [
       release.name,
-      label(release.kind) + " release · " + label(release.status),
+      capital(label(release.kind)) + " release · " + label(release.status),
       "Health " + release.health + (release.score !== undefined && release.score !== null ? " · risk " + release.score + " of 100" : ""),
       span(release.start, release.end),
     ];
@@ -349,10 +352,28 @@
       presetZoom = false;
       markZoom(container, name);
     };
-    container.showToday = function () { timeline.moveTo(midday(spec.today), { animation: false }); };
+    // Today: scroll down to the first row with a release under way today, and centre the day.
+    var rowOrder = {};
+    groupsOrder(data).forEach(function (id, index) { rowOrder[id] = index; });
+    container.showToday = function () {
+      var now = midday(spec.today).getTime();
+      var first = null;
+      Object.keys(data.releases).forEach(function (id) {
+        var release = data.releases[id];
+        if (day(release.start).getTime() > now || dayAfter(release.end).getTime() <= now) { return; }
+        var order = rowOrder[id.slice(id.indexOf("@") + 1)];
+        if (first === null || order < first.order) { first = { id: id, order: order }; }
+      });
+      if (first) { timeline.focus(first.id, { zoom: false, animation: false }); }
+      timeline.moveTo(midday(spec.today), { animation: false });
+    };
     container.dataset.ready = "true";
     container.dataset.drawMs = String(Math.round(window.performance.now() - started));
     container.dataset.items = String(Object.keys(data.releases).length);
+  }
+
+  function groupsOrder(data) {
+    return data.groups.slice().sort(function (a, b) { return a.order - b.order; }).map(function (group) { return group.id; });
   }
 
   function markZoom(container, name) {

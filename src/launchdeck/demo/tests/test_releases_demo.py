@@ -1,0 +1,273 @@
+"""The demo preset's release planning: templates, freezes, trains with their children, statuses that agree with the
+dates, gates decided every way, a deploy inside the year-end freeze, and the audit trail the services leave.
+
+The preset is loaded once for the module, inside a transaction rolled back at the end (each test still runs in its
+own transaction inside it), so the tests after this module find the empty database they expect.
+"""
+
+import datetime
+
+import pytest
+from django.db import transaction
+
+from launchdeck.audit.models import AuditEvent
+from launchdeck.catalog.models import SystemDependency
+from launchdeck.demo.generator import load_demo
+from launchdeck.releases.choices import GATE_MET_STATUSES
+from launchdeck.releases.freezes import deploy_milestones_in_freeze
+from launchdeck.releases.models import (
+    FreezeWindow,
+    Gate,
+    GateApproval,
+    Milestone,
+    Phase,
+    Release,
+    ReleaseSystem,
+    ReleaseTemplate,
+)
+from launchdeck.releases.workflow import transition_blockers
+
+SEED = 1
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _snapshot() -> dict:
+    """Everything that makes the release plan: names, dates, statuses, decisions and scope."""
+    return {
+        "releases": sorted(
+            Release.objects.values_list(
+                "name",
+                "kind",
+                "status",
+                "train__name",
+                "inherits_train_dates",
+                "owner__username",
+                "project__name",
+                "planned_start",
+                "planned_end",
+                "baseline_start",
+                "baseline_end",
+                "actual_start",
+                "actual_end",
+            ),
+            key=str,
+        ),
+        "phases": sorted(
+            Phase.objects.values_list(
+                "release__name", "name", "status", "planned_start", "planned_end", "baseline_end", "percent_complete"
+            )
+        ),
+        "milestones": sorted(
+            Milestone.objects.values_list("release__name", "name", "planned_date", "baseline_date", "actual_date"),
+            key=str,
+        ),
+        "gates": sorted(Gate.objects.values_list("release__name", "name", "status", "due_date", "decided_at"), key=str),
+        "approvals": sorted(GateApproval.objects.values_list("gate__release__name", "gate__name", "role", "decision")),
+        "scope": sorted(ReleaseSystem.objects.values_list("release__name", "system__name", "impact", "target_version")),
+        "freezes": sorted(FreezeWindow.objects.values_list("name", "starts_on", "ends_on")),
+    }
+
+
+@pytest.fixture(scope="module")
+def first_load(django_db_setup, django_db_blocker):
+    """Load the preset, read its release plan, roll it back, and load it again for the module's tests."""
+    with django_db_blocker.unblock():
+        try:
+            with transaction.atomic():
+                load_demo(preset="demo", seed=SEED)
+                first = _snapshot()
+                raise _Rollback
+        except _Rollback:
+            pass
+        with transaction.atomic():
+            load_demo(preset="demo", seed=SEED)
+            yield first
+            transaction.set_rollback(True)
+
+
+@pytest.fixture
+def demo(first_load, db):
+    return first_load
+
+
+def test_the_same_seed_gives_the_same_releases_dates_and_decisions(demo):
+    again = _snapshot()
+    assert len(again["releases"]) > 40
+    assert again == demo
+
+
+def test_three_templates_lay_out_the_standard_lifecycles(demo):
+    train = ReleaseTemplate.objects.get(name="Enterprise quarterly train")
+    assert list(train.phases.values_list("kind", flat=True)) == [
+        "plan",
+        "build",
+        "sit",
+        "uat",
+        "performance",
+        "staging",
+        "release",
+        "warranty",
+    ]
+    assert set(train.milestones.values_list("kind", flat=True)) == {"scope_freeze", "code_freeze", "go_no_go", "deploy"}
+    gates = {gate.name: gate for gate in train.gates.all()}
+    assert gates["Plan approved"].blocks == "in_progress"
+    assert gates["Go/no-go"].approver_roles == ["release_manager", "service_manager"]
+    assert {"children_passed", "no_milestone_in_freeze"} <= set(gates["Go/no-go"].checks)
+    assert set(ReleaseTemplate.objects.values_list("release_kind", flat=True)) == {
+        "enterprise",
+        "project",
+        "independent",
+    }
+
+
+def test_trains_carry_5_to_15_children_some_inheriting_the_trains_dates_some_keeping_their_own(demo):
+    trains = list(Release.objects.filter(kind="enterprise"))
+    assert len(trains) == 4
+    inheriting = keeping = 0
+    for train in trains:
+        children = list(train.children.prefetch_related("phases"))
+        assert 5 <= len(children) <= 15
+        train_phases = {phase.kind: phase for phase in train.phases.all()}
+        for child in children:
+            assert child.kind == "project"
+            assert child.project.initiative_id == child.initiative_id
+            assert child.initiative.portfolio_id == child.portfolio_id
+            for phase in child.phases.all():
+                if child.inherits_train_dates:
+                    source = train_phases[phase.kind]
+                    assert phase.train_phase_id == source.pk
+                    assert (phase.planned_start, phase.planned_end) == (source.planned_start, source.planned_end)
+                else:
+                    assert phase.train_phase_id is None
+            inheriting += child.inherits_train_dates
+            keeping += not child.inherits_train_dates
+    assert inheriting and keeping
+
+
+def test_statuses_agree_with_the_dates(demo):
+    today = datetime.date.today()
+    releases = list(Release.objects.prefetch_related("phases", "milestones"))
+    assert {release.status for release in releases} == {"draft", "planned", "in_progress", "released", "cancelled"}
+    assert min(release.planned_start for release in releases) < today - datetime.timedelta(days=150)
+    assert max(release.planned_end for release in releases) > today + datetime.timedelta(days=240)
+    for release in releases:
+        phases, milestones = list(release.phases.all()), list(release.milestones.all())
+        assert all(release.planned_start <= p.planned_start <= p.planned_end <= release.planned_end for p in phases)
+        assert all(release.planned_start <= m.planned_date <= release.planned_end for m in milestones)
+        assert all(p.actual_start is None or p.actual_start <= today for p in phases)
+        assert all(m.actual_date is None or m.actual_date <= today for m in milestones)
+        delivery = [phase for phase in phases if phase.kind != "plan"]
+        if release.status == "released":
+            assert release.actual_end <= today
+            assert all(phase.status == "done" for phase in phases)
+        elif release.status == "in_progress":
+            assert release.actual_start <= today
+            assert any(phase.status in ("in_progress", "done") for phase in delivery)
+        elif release.status in ("draft", "planned"):
+            assert all(phase.actual_start is None for phase in delivery)
+            assert min(phase.planned_start for phase in delivery) > today
+        else:
+            assert all(phase.status in ("done", "skipped") for phase in phases)
+        assert (release.baseline_end is None) == (release.status == "draft")
+        if release.status in ("in_progress", "released"):
+            # Every move it made was allowed: nothing would block it now.
+            assert transition_blockers(release, release.status) == []
+        if release.planned_end < today and release.status not in ("released", "cancelled"):
+            # Not shipped on time: something is overdue.
+            assert any(m.actual_date is None and m.planned_date < today for m in milestones)
+
+
+def test_some_releases_slipped_past_their_baseline_and_some_milestones_are_overdue(demo):
+    today = datetime.date.today()
+    slipped = [r for r in Release.objects.exclude(baseline_end=None) if r.planned_end > r.baseline_end]
+    assert len(slipped) >= 5
+    overdue = Milestone.objects.filter(
+        actual_date=None, planned_date__lt=today, release__status__in=["planned", "in_progress"]
+    )
+    assert overdue.exists()
+    assert Phase.objects.filter(status="in_progress", percent_complete__gt=0).exists()
+
+
+def test_gates_were_passed_one_rejected_and_one_overridden_with_a_reason(demo):
+    passed = Gate.objects.filter(status="passed").prefetch_related("approvals__approver__role_assignments")
+    assert passed.count() > 20
+    for gate in passed:
+        approvals = list(gate.approvals.all())
+        assert sorted(a.role for a in approvals) == sorted(gate.approver_roles)
+        assert all(a.decision == "approved" and a.role in a.approver.roles for a in approvals)
+        assert gate.decided_at.date() == gate.due_date
+    rejected = Gate.objects.get(status="rejected")
+    decision = rejected.approvals.get()
+    assert decision.decision == "rejected" and decision.comment
+    assert rejected.release.status == "in_progress"
+    overridden = Gate.objects.filter(status="overridden").select_related("release", "overridden_by")
+    assert overridden.exists()
+    for gate in overridden:
+        assert gate.override_reason and gate.overridden_by.username == "release_manager"
+    assert overridden.filter(release__status="released").exists()
+    released_gates = Gate.objects.filter(release__status="released")
+    assert set(released_gates.values_list("status", flat=True)) <= set(GATE_MET_STATUSES)
+
+
+def test_freezes_cover_the_year_end_a_monthly_close_core_systems_and_production_bookings(demo):
+    windows = {window.name: window for window in FreezeWindow.objects.all()}
+    year_end = windows["Year-end deployment freeze"]
+    assert (year_end.scope, year_end.category, year_end.recurrence) == ("organisation", "deployment", "yearly")
+    assert (year_end.starts_on.month, year_end.starts_on.day, year_end.ends_on.month) == (12, 15, 1)
+    close = windows["Month-end financial close"]
+    assert close.recurrence == "monthly" and close.portfolios.filter(name="Regulatory Change").exists()
+    assert windows["Core platform upgrade"].systems.count() == 2
+    booking = windows["Production booking freeze: peak trading"]
+    assert (booking.category, booking.scope, booking.environment_types) == (
+        "booking",
+        "environments",
+        ["production", "dr"],
+    )
+
+
+def test_a_deploy_milestone_falls_inside_the_year_end_freeze(demo):
+    flagged = deploy_milestones_in_freeze(list(Release.objects.values_list("pk", flat=True)))
+    inside = [pk for items in flagged.values() for pk, name in items if name == "Year-end deployment freeze"]
+    assert inside
+    deploy = Milestone.objects.select_related("release").get(pk=inside[0])
+    assert deploy.kind == "deploy" and deploy.release.status not in ("released", "cancelled")
+    day = deploy.planned_date
+    assert (day.month == 12 and day.day >= 15) or (day.month == 1 and day.day <= 5)
+    go_no_go = deploy.release.gates.get(name="Go/no-go")
+    assert go_no_go.status == "open"
+
+
+def test_systems_in_scope_are_impacted_ones_and_their_dependents_to_regression_test(demo):
+    releases = Release.objects.exclude(kind="enterprise").prefetch_related("scope")
+    for release in releases:
+        scope = list(release.scope.all())
+        assert 2 <= len(scope) <= 6
+        impacted = {row.system_id for row in scope if row.impact == "impacted"}
+        assert impacted and all(row.target_version for row in scope if row.impact == "impacted")
+        for row in scope:
+            if row.impact == "regression":
+                assert SystemDependency.objects.filter(source_id=row.system_id, target_id__in=impacted).exists()
+    assert ReleaseSystem.objects.filter(impact="regression").exists()
+
+
+def test_releases_were_made_through_the_services_and_left_audit_events(demo):
+    events = AuditEvent.objects.all()
+    assert events.filter(event_type="release.created").count() == Release.objects.count()
+    for status, event in (("released", "release.released"), ("cancelled", "release.cancelled")):
+        assert events.filter(event_type=event).count() == Release.objects.filter(status=status).count()
+    assert events.filter(event_type="release.started").count() >= Release.objects.filter(status="released").count()
+    assert set(events.filter(event_type__startswith="release.").values_list("actor_name", flat=True)) >= {"demo-loader"}
+    approvals = events.filter(event_type="gate.approved")
+    assert approvals.count() == GateApproval.objects.filter(decision="approved").count()
+    assert not approvals.filter(actor=None).exists()
+    for event_type in (
+        "gate.rejected",
+        "gate.overridden",
+        "gatecriterion.ticked",
+        "phase.updated",
+        "freezewindow.created",
+    ):
+        assert events.filter(event_type=event_type).exists(), event_type
