@@ -89,3 +89,8 @@ def roles_may_write(roles) -> bool:
 
 def is_valid_role(value: str) -> bool:
     return value in Role.values
+
+
+def role_label(role: str) -> str:
+    """A role as people read it ("Release manager"); an unknown value is shown as it is."""
+    return Role(role).label if is_valid_role(role) else str(role)

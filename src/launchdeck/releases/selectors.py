@@ -39,7 +39,7 @@ from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from launchdeck.accounts.roles import Role
+from launchdeck.accounts.roles import role_label
 from launchdeck.audit.models import AuditEvent
 from launchdeck.catalog.graph import adjacency, closure
 from launchdeck.catalog.models import System, SystemDependency
@@ -1066,13 +1066,6 @@ def _person(user) -> str | None:
     return name or user.get_username()
 
 
-def _role_label(role: str) -> str:
-    try:
-        return Role(role).label
-    except ValueError:
-        return role
-
-
 def _date_history(*, user, release: Release, phase_ids, milestone_ids, gate_ids, limit: int = 200) -> list[dict]:
     """Audit events of the release and its phases, milestones and gates that changed a date, newest first."""
     objects = Q(object_type="releases.release", object_id=str(release.pk))
@@ -1147,9 +1140,9 @@ def release_report(*, user, release: Release, today: date | None = None) -> dict
                 "status": gate.status,
                 "status_label": gate.get_status_display(),
                 "decided_at": gate.decided_at,
-                "approver_roles": [_role_label(role) for role in gate.approver_roles or ()],
+                "approver_roles": [role_label(role) for role in gate.approver_roles or ()],
                 "approvals_missing": [
-                    _role_label(role) for role in (evaluation.approvals_missing if evaluation else ())
+                    role_label(role) for role in (evaluation.approvals_missing if evaluation else ())
                 ],
                 "criteria": [
                     {
@@ -1167,7 +1160,7 @@ def release_report(*, user, release: Release, today: date | None = None) -> dict
                 "approvals": [
                     {
                         "role": approval.role,
-                        "role_label": _role_label(approval.role),
+                        "role_label": role_label(approval.role),
                         "approver": _person(approval.approver),
                         "decision": approval.decision,
                         "decision_label": ApprovalDecision(approval.decision).label,

@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from launchdeck.accounts.roles import Role, is_valid_role
+from launchdeck.accounts.roles import Role, is_valid_role, role_label
 from launchdeck.audit.services import (
     audit_record,
     changed_fields,
@@ -169,10 +169,6 @@ def _day(day: datetime.date) -> str:
 
 def _span(start: datetime.date, end: datetime.date) -> str:
     return f"{_day(start)} to {_day(end)}"
-
-
-def _role_label(role: str) -> str:
-    return Role(role).label if is_valid_role(role) else str(role)
 
 
 def _joined(items: list[str], word: str = "and") -> str:
@@ -1376,11 +1372,11 @@ def gate_decide(*, actor, gate: Gate, role: str, decision: str, comment: str = "
     if decision not in ApprovalDecision.values:
         raise ValidationFailed.field("decision", "The decision is approved or rejected.")
     current = _locked_gate(gate)
-    approvers = _joined([_role_label(approver) for approver in current.approver_roles or ()], "or")
+    approvers = _joined([role_label(approver) for approver in current.approver_roles or ()], "or")
     if role not in (current.approver_roles or ()):
         raise PermissionDenied(f"Only {approvers} may approve this gate.")
     if not actor.is_active or role not in actor.roles:
-        raise PermissionDenied(f"You do not hold the role {_role_label(role)}. Only {approvers} may approve this gate.")
+        raise PermissionDenied(f"You do not hold the role {role_label(role)}. Only {approvers} may approve this gate.")
     if current.status != GateStatus.OPEN:
         raise Conflict(f"The gate {current.name} is already {GateStatus(current.status).label.lower()}.")
     if current.release.status in CLOSED_STATUSES:
@@ -1389,11 +1385,11 @@ def gate_decide(*, actor, gate: Gate, role: str, decision: str, comment: str = "
         )
     earlier = GateApproval.objects.filter(gate=current, role=role).first()
     if earlier is not None:
-        raise Conflict(f"{_role_label(role)} has already {earlier.decision} this gate.")
+        raise Conflict(f"{role_label(role)} has already {earlier.decision} this gate.")
     earlier = GateApproval.objects.filter(gate=current, approver=actor).first()
     if earlier is not None:
         raise Conflict(
-            f"{actor.display_name} has already {earlier.decision} this gate (as {_role_label(earlier.role)})."
+            f"{actor.display_name} has already {earlier.decision} this gate (as {role_label(earlier.role)})."
         )
     if decision == ApprovalDecision.APPROVED:
         evaluation = evaluate_gate(current)

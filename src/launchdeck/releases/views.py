@@ -17,7 +17,7 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_GET, require_POST
 
 from launchdeck.accounts.models import User
-from launchdeck.accounts.roles import Role
+from launchdeck.accounts.roles import Role, role_label
 from launchdeck.catalog.models import System
 from launchdeck.core.errors import DomainError, NotFound
 from launchdeck.core.forms import add_domain_error
@@ -369,7 +369,7 @@ def _gate_card(request, gate, *, error=None) -> dict:
     roles = _decidable_roles(user, gate)
     approvals = list(gate.approvals.all())
     for approval in approvals:
-        approval.role_label = _role_label(approval.role)
+        approval.role_label = role_label(approval.role)
     is_open = gate.status == GateStatus.OPEN
     return {
         "gate": gate,
@@ -379,8 +379,8 @@ def _gate_card(request, gate, *, error=None) -> dict:
             for criterion, ok, detail in evaluation.criteria
         ],
         "approvals": approvals,
-        "missing_roles": [_role_label(role) for role in evaluation.approvals_missing],
-        "approver_labels": [_role_label(role) for role in gate.approver_roles or ()],
+        "missing_roles": [role_label(role) for role in evaluation.approvals_missing],
+        "approver_labels": [role_label(role) for role in gate.approver_roles or ()],
         "may_tick": is_open and user.has_perm("releases.change_gatecriterion"),
         "decide_form": GateDecisionForm(roles=roles, prefix=f"gate{gate.pk}") if roles else None,
         "override_form": GateReasonForm(prefix=f"override{gate.pk}")
@@ -393,11 +393,6 @@ def _gate_card(request, gate, *, error=None) -> dict:
         "may_delete": is_open and user.has_perm("releases.delete_gate"),
         "error": error,
     }
-
-
-def _role_label(role: str) -> str:
-    labels = dict(Role.choices)
-    return labels.get(role, role)
 
 
 def _gate_fresh(pk: int) -> Gate:
@@ -874,7 +869,7 @@ def gate_decide(request, pk: int):
         request,
         gate,
         lambda: services.gate_decide(actor=request.user, gate=gate, **data),
-        f"{gate.name}: {decided} as {_role_label(data['role'])}.",
+        f"{gate.name}: {decided} as {role_label(data['role'])}.",
     )
 
 
@@ -1153,6 +1148,49 @@ def timeline(request):
     return render(request, template, context)
 
 
+CALENDAR_SHOWN = 5  # entries a day shows before "n more"; an enterprise has hundreds of gates due some days
+GATE_ICONS = {
+    GateStatus.PASSED: "bi-check-circle-fill text-success",
+    GateStatus.REJECTED: "bi-x-circle-fill text-danger",
+    GateStatus.OVERRIDDEN: "bi-exclamation-circle-fill text-warning",
+}
+
+
+def _calendar_entries(day: dict) -> list[dict]:
+    """One day's releases starting and ending, milestones and gates due, as the lines the calendar shows."""
+    entries = [
+        {"url": r["url"], "text": r["name"], "title": f"{r['name']} {verb}", "icon": icon, "says": verb.capitalize()}
+        for verb, icon in (("starts", "bi-play-fill text-success"), ("ends", "bi-stop-fill text-danger"))
+        for r in day[verb]
+    ]
+    for m in day["milestones"]:
+        if m["in_freeze"]:
+            icon, title = "bi-exclamation-diamond-fill text-danger", f". Deploy inside the freeze {m['in_freeze']}"
+        else:
+            icon, title = "bi-diamond-fill " + ("text-primary" if m["kind"] == "deploy" else "text-body"), ""
+        entries.append(
+            {
+                "url": m["url"],
+                "text": f"{m['name']} · {m['release']}",
+                "title": f"{m['release']}: {m['name']}{' (reached)' if m['reached'] else ''}{title}",
+                "icon": icon + (" opacity-50" if m["reached"] else ""),
+                "warning": bool(m["in_freeze"]),
+                "says": "Deploy inside a freeze" if m["in_freeze"] else "Milestone",
+            }
+        )
+    entries += [
+        {
+            "url": g["url"],
+            "text": f"{g['name']} · {g['release']}",
+            "title": f"{g['release']}: gate {g['name']} ({GateStatus(g['status']).label.lower()})",
+            "icon": GATE_ICONS.get(g["status"], "bi-circle"),
+            "says": f"Gate {GateStatus(g['status']).label.lower()}",
+        }
+        for g in day["gates"]
+    ]
+    return entries
+
+
 @login_required
 def calendar(request):
     """A month of releases starting and ending, milestones and gates due, and freeze days, Monday first."""
@@ -1168,6 +1206,10 @@ def calendar(request):
         data = selectors.release_calendar(user=request.user, year=month.year, month=month.month)
     if not form.errors:
         form = CalendarFilterForm(initial={"month": month})
+    for week in data["weeks"]:
+        for day in week:
+            entries = _calendar_entries(day)
+            day["shown"], day["more"] = entries[:CALENDAR_SHOWN], entries[CALENDAR_SHOWN:]
     return render(
         request,
         "releases/calendar.html",
@@ -1240,7 +1282,7 @@ def impact_matrix(request):
 
 
 # Templates and freeze windows
-# (helpers of this section are prefixed `_tf_`: templates and freezes)
+# (helpers of this section are prefixed `_`: templates and freezes)
 
 
 PLANNING_PAGES = (
@@ -1273,11 +1315,11 @@ def planning_sections(current: str):
     return format_html('<span class="d-block small mb-1" data-testid="planning-sections">{}</span>', joined)
 
 
-def _tf_url(request, permission: str, url: str) -> str | None:
+def _url(request, permission: str, url: str) -> str | None:
     return url if request.user.has_perm(permission) else None
 
 
-def _tf_apply(request, action, success: str) -> bool:
+def _apply(request, action, success: str) -> bool:
     """Run a service from a small button; its refusal becomes an error message and nothing is changed."""
     try:
         action()
@@ -1288,28 +1330,24 @@ def _tf_apply(request, action, success: str) -> bool:
     return True
 
 
-def _tf_changes(data: dict) -> dict:
+def _changes(data: dict) -> dict:
     return {key: value for key, value in data.items() if key != "version"}
 
 
-def _tf_role_label(role: str) -> str:
-    return Role(role).label if role in Role.values else role
-
-
-def _tf_working_days(days: int) -> str:
+def _working_days(days: int) -> str:
     return f"{days} working day{'s' if days != 1 else ''}"
 
 
-def _tf_milestone_when(milestone) -> str:
+def _milestone_when(milestone) -> str:
     """Where a milestone template falls, in words: '2 working days before the end of UAT'."""
     anchor = f"the {'start' if milestone.anchor == MilestoneAnchor.PHASE_START else 'end'} of {milestone.phase.name}"
     if not milestone.offset_days:
         return f"At {anchor}"
     side = "after" if milestone.offset_days > 0 else "before"
-    return f"{_tf_working_days(abs(milestone.offset_days))} {side} {anchor}"
+    return f"{_working_days(abs(milestone.offset_days))} {side} {anchor}"
 
 
-def _tf_freeze_covers(window) -> str:
+def _freeze_covers(window) -> str:
     """What a freeze window applies to, in words (its portfolios and systems prefetched)."""
     if window.scope == FreezeScope.PORTFOLIOS:
         names = [portfolio.name for portfolio in window.portfolios.all()]
@@ -1325,24 +1363,24 @@ def _tf_freeze_covers(window) -> str:
     return f"{window.get_scope_display()}: {shown}{more}"
 
 
-def _tf_freeze_dates(window) -> str:
+def _freeze_dates(window) -> str:
     return f"{window.starts_on:%-d %b %Y} to {window.ends_on:%-d %b %Y}"
 
 
-def _tf_freeze_repeats(window) -> str:
+def _freeze_repeats(window) -> str:
     if window.recurrence == Recurrence.NONE:
         return "One-off"
     until = f" until {window.recurs_until:%-d %b %Y}" if window.recurs_until else ""
     return f"{window.get_recurrence_display()}{until}"
 
 
-def _tf_freeze_upcoming(window, today: datetime.date) -> list[tuple[datetime.date, datetime.date]]:
+def _freeze_upcoming(window, today: datetime.date) -> list[tuple[datetime.date, datetime.date]]:
     """The occurrences of a window in force today or to come (within the look-ahead)."""
     return freezes.freeze_occurrences(window, today, today + datetime.timedelta(days=FREEZE_LOOKAHEAD_DAYS))
 
 
-def _tf_freeze_next(window, today: datetime.date):
-    upcoming = _tf_freeze_upcoming(window, today)
+def _freeze_next(window, today: datetime.date):
+    upcoming = _freeze_upcoming(window, today)
     if not upcoming:
         return None
     first, last = upcoming[0]
@@ -1401,11 +1439,11 @@ def template_list(request):
             ),
         ],
         filters=filters,
-        create_url=_tf_url(request, "releases.add_releasetemplate", reverse("releases:template_create")),
+        create_url=_url(request, "releases.add_releasetemplate", reverse("releases:template_create")),
     )
 
 
-def _tf_template_preview(request, template) -> dict:
+def _template_preview(request, template) -> dict:
     """The template laid out on a sample start date: bars and markers placed in percent of the whole span."""
     calendars = Calendar.objects.restrict(request.user, "view").order_by("name")
     form = TemplatePreviewForm(request.GET or None, calendars=calendars)
@@ -1489,15 +1527,15 @@ def _tf_template_preview(request, template) -> dict:
 def template_detail(request, pk: int):
     """A template's lifecycle: its phases in order, milestones and gates, each editable, and a dated preview."""
     template = selectors.template_get(user=request.user, pk=pk)
-    preview = _tf_template_preview(request, template)
+    preview = _template_preview(request, template)
     if request.htmx and request.GET.get("preview"):
         return render(request, "releases/partials/_template_preview.html", {"object": template, "preview": preview})
     milestones = list(template.milestones.all())
     for milestone in milestones:
-        milestone.when = _tf_milestone_when(milestone)
+        milestone.when = _milestone_when(milestone)
     gates = list(template.gates.all())
     for gate in gates:
-        gate.role_labels = [_tf_role_label(role) for role in gate.approver_roles or ()]
+        gate.role_labels = [role_label(role) for role in gate.approver_roles or ()]
         gate.check_labels = [checks.check_label(key) for key in gate.checks or ()]
     phases = list(template.phases.all())
     return detail_page(
@@ -1510,12 +1548,12 @@ def template_detail(request, pk: int):
             ("For", template.get_release_kind_display()),
             ("Active", "Yes: offered when a release is created" if template.is_active else "No: kept, not offered"),
             ("Phases", len(phases)),
-            ("Length", _tf_working_days(max((p.start_offset_days + p.duration_days for p in phases), default=0))),
+            ("Length", _working_days(max((p.start_offset_days + p.duration_days for p in phases), default=0))),
             ("Releases made from it", template.release_count),
             ("Description", template.description),
         ],
-        edit_url=_tf_url(request, "releases.change_releasetemplate", reverse("releases:template_update", args=[pk])),
-        delete_url=_tf_url(request, "releases.delete_releasetemplate", reverse("releases:template_delete", args=[pk])),
+        edit_url=_url(request, "releases.change_releasetemplate", reverse("releases:template_update", args=[pk])),
+        delete_url=_url(request, "releases.delete_releasetemplate", reverse("releases:template_delete", args=[pk])),
         phases=phases,
         milestones=milestones,
         gates=gates,
@@ -1530,7 +1568,7 @@ def template_create(request):
         request,
         form=TemplateForm(request.POST or None, initial={"is_active": True}),
         title="New release template",
-        save=lambda data: services.template_create(actor=request.user, **_tf_changes(data)),
+        save=lambda data: services.template_create(actor=request.user, **_changes(data)),
         success="Template {object} is created: add its phases, milestones and gates.",
         cancel_url=reverse("releases:template_list"),
     )
@@ -1570,12 +1608,12 @@ def template_delete(request, pk: int):
     )
 
 
-def _tf_template_part(model, request, pk: int):
+def _template_part(model, request, pk: int):
     """A phase, milestone or gate of a template the user may see, with its template."""
     return model.objects.restrict(request.user, "view").select_related("template").get_visible(pk=pk)
 
 
-def _tf_part_form(request, *, template, form, title: str, save, success: str):
+def _part_form(request, *, template, form, title: str, save, success: str):
     """The form for one phase, milestone or gate of a template: a page of its own, or (htmx) inline on the
     template's page. A valid save goes back to the template; a refusal is shown on the form."""
     back = template.get_absolute_url()
@@ -1596,24 +1634,20 @@ def _tf_part_form(request, *, template, form, title: str, save, success: str):
     return render(request, "releases/template_part_form.html", context, status=422 if form.errors else 200)
 
 
-def _tf_phase_choices(template):
+def _template_phase_choices(template):
     return PhaseTemplate.objects.filter(template=template).order_by("position")
-
-
-def _tf_check_choices() -> list[tuple[str, str]]:
-    return sorted(((key, check.label) for key, check in checks.gate_checks().items()), key=lambda item: item[1])
 
 
 @login_required
 @permission_required("releases.add_phasetemplate", raise_exception=True)
 def phasetemplate_create(request, pk: int):
     template = selectors.template_get(user=request.user, pk=pk)
-    return _tf_part_form(
+    return _part_form(
         request,
         template=template,
         form=PhaseTemplateForm(request.POST or None, initial={"is_required": True, "test_effort_days": 0}),
         title=f"Add a phase to {template}",
-        save=lambda data: services.phase_template_add(actor=request.user, template=template, **_tf_changes(data)),
+        save=lambda data: services.phase_template_add(actor=request.user, template=template, **_changes(data)),
         success="The phase is added.",
     )
 
@@ -1621,7 +1655,7 @@ def phasetemplate_create(request, pk: int):
 @login_required
 @permission_required("releases.change_phasetemplate", raise_exception=True)
 def phasetemplate_update(request, pk: int):
-    phase = _tf_template_part(PhaseTemplate, request, pk)
+    phase = _template_part(PhaseTemplate, request, pk)
     initial = {
         "version": phase.version,
         "name": phase.name,
@@ -1641,7 +1675,7 @@ def phasetemplate_update(request, pk: int):
                 data.pop(name, None)
         return services.phase_template_update(actor=request.user, phase_template=phase, **data)
 
-    return _tf_part_form(
+    return _part_form(
         request,
         template=phase.template,
         form=PhaseTemplateForm(request.POST or None, initial=initial),
@@ -1655,8 +1689,8 @@ def phasetemplate_update(request, pk: int):
 @require_POST
 @permission_required("releases.delete_phasetemplate", raise_exception=True)
 def phasetemplate_delete(request, pk: int):
-    phase = _tf_template_part(PhaseTemplate, request, pk)
-    _tf_apply(
+    phase = _template_part(PhaseTemplate, request, pk)
+    _apply(
         request,
         lambda: services.phase_template_delete(actor=request.user, phase_template=phase),
         f"Phase {phase.name} is removed from the template.",
@@ -1668,12 +1702,12 @@ def phasetemplate_delete(request, pk: int):
 @permission_required("releases.add_milestonetemplate", raise_exception=True)
 def milestonetemplate_create(request, pk: int):
     template = selectors.template_get(user=request.user, pk=pk)
-    return _tf_part_form(
+    return _part_form(
         request,
         template=template,
-        form=MilestoneTemplateForm(request.POST or None, phases=_tf_phase_choices(template)),
+        form=MilestoneTemplateForm(request.POST or None, phases=_template_phase_choices(template)),
         title=f"Add a milestone to {template}",
-        save=lambda data: services.milestone_template_add(actor=request.user, template=template, **_tf_changes(data)),
+        save=lambda data: services.milestone_template_add(actor=request.user, template=template, **_changes(data)),
         success="The milestone is added.",
     )
 
@@ -1681,7 +1715,7 @@ def milestonetemplate_create(request, pk: int):
 @login_required
 @permission_required("releases.change_milestonetemplate", raise_exception=True)
 def milestonetemplate_update(request, pk: int):
-    milestone = _tf_template_part(MilestoneTemplate, request, pk)
+    milestone = _template_part(MilestoneTemplate, request, pk)
     initial = {
         "version": milestone.version,
         "name": milestone.name,
@@ -1690,10 +1724,12 @@ def milestonetemplate_update(request, pk: int):
         "anchor": milestone.anchor,
         "offset_days": milestone.offset_days,
     }
-    return _tf_part_form(
+    return _part_form(
         request,
         template=milestone.template,
-        form=MilestoneTemplateForm(request.POST or None, initial=initial, phases=_tf_phase_choices(milestone.template)),
+        form=MilestoneTemplateForm(
+            request.POST or None, initial=initial, phases=_template_phase_choices(milestone.template)
+        ),
         title=f"Edit the milestone {milestone.name}",
         save=lambda data: services.milestone_template_update(actor=request.user, milestone_template=milestone, **data),
         success=f"Milestone {milestone.name} is saved.",
@@ -1704,8 +1740,8 @@ def milestonetemplate_update(request, pk: int):
 @require_POST
 @permission_required("releases.delete_milestonetemplate", raise_exception=True)
 def milestonetemplate_delete(request, pk: int):
-    milestone = _tf_template_part(MilestoneTemplate, request, pk)
-    _tf_apply(
+    milestone = _template_part(MilestoneTemplate, request, pk)
+    _apply(
         request,
         lambda: services.milestone_template_delete(actor=request.user, milestone_template=milestone),
         f"Milestone {milestone.name} is removed from the template.",
@@ -1720,15 +1756,15 @@ def gatetemplate_create(request, pk: int):
     form = GateTemplateForm(
         request.POST or None,
         initial={"approver_roles": [Role.RELEASE_MANAGER]},
-        phases=_tf_phase_choices(template),
-        checks=_tf_check_choices(),
+        phases=_template_phase_choices(template),
+        checks=_check_choices(),
     )
-    return _tf_part_form(
+    return _part_form(
         request,
         template=template,
         form=form,
         title=f"Add a gate to {template}",
-        save=lambda data: services.gate_template_add(actor=request.user, template=template, **_tf_changes(data)),
+        save=lambda data: services.gate_template_add(actor=request.user, template=template, **_changes(data)),
         success="The gate is added.",
     )
 
@@ -1736,7 +1772,7 @@ def gatetemplate_create(request, pk: int):
 @login_required
 @permission_required("releases.change_gatetemplate", raise_exception=True)
 def gatetemplate_update(request, pk: int):
-    gate = _tf_template_part(GateTemplate, request, pk)
+    gate = _template_part(GateTemplate, request, pk)
     initial = {
         "version": gate.version,
         "name": gate.name,
@@ -1746,13 +1782,13 @@ def gatetemplate_update(request, pk: int):
         "checklist": gate.checklist,
         "checks": gate.checks,
     }
-    known = _tf_check_choices()
+    known = _check_choices()
     # A check whose app is gone stays choosable on the gate that has it, so saving does not silently drop it.
     gone = [(key, f"{key} (no longer available)") for key in gate.checks or () if key not in dict(known)]
     form = GateTemplateForm(
-        request.POST or None, initial=initial, phases=_tf_phase_choices(gate.template), checks=known + gone
+        request.POST or None, initial=initial, phases=_template_phase_choices(gate.template), checks=known + gone
     )
-    return _tf_part_form(
+    return _part_form(
         request,
         template=gate.template,
         form=form,
@@ -1766,8 +1802,8 @@ def gatetemplate_update(request, pk: int):
 @require_POST
 @permission_required("releases.delete_gatetemplate", raise_exception=True)
 def gatetemplate_delete(request, pk: int):
-    gate = _tf_template_part(GateTemplate, request, pk)
-    _tf_apply(
+    gate = _template_part(GateTemplate, request, pk)
+    _apply(
         request,
         lambda: services.gate_template_delete(actor=request.user, gate_template=gate),
         f"Gate {gate.name} is removed from the template.",
@@ -1797,7 +1833,7 @@ def freezewindow_list(request):
     )
     if when:
         # Exact, by the recurrence itself: a recurring freeze may have ended long before its "until".
-        windows = [window for window in windows if bool(_tf_freeze_upcoming(window, today)) == (when == "upcoming")]
+        windows = [window for window in windows if bool(_freeze_upcoming(window, today)) == (when == "upcoming")]
     return list_page(
         request,
         title="Freeze windows",
@@ -1811,17 +1847,17 @@ def freezewindow_list(request):
         columns=[
             Column("Name", lambda w: w.name, link=True),
             Column("Freezes", lambda w: w.get_category_display()),
-            Column("Applies to", _tf_freeze_covers),
-            Column("Dates", _tf_freeze_dates),
-            Column("Repeats", _tf_freeze_repeats),
-            Column("Next", lambda w: _tf_freeze_next(w, today)),
+            Column("Applies to", _freeze_covers),
+            Column("Dates", _freeze_dates),
+            Column("Repeats", _freeze_repeats),
+            Column("Next", lambda w: _freeze_next(w, today)),
         ],
         filters=filters,
-        create_url=_tf_url(request, "releases.add_freezewindow", reverse("releases:freezewindow_create")),
+        create_url=_url(request, "releases.add_freezewindow", reverse("releases:freezewindow_create")),
     )
 
 
-def _tf_freeze_affected(user, window, today: datetime.date) -> list[dict]:
+def _freeze_affected(user, window, today: datetime.date) -> list[dict]:
     """Deploy milestones of releases `user` sees planned inside an occurrence of `window` that covers their release
     (by the one rule, `freezes.freeze_applies`): for a one-off freeze its days, for a recurring one from a year ago
     to the look-ahead. Four queries."""
@@ -1891,7 +1927,7 @@ def freezewindow_detail(request, pk: int):
         {"start": start, "end": end, "days": (end - start).days + 1, "now": start <= today <= end}
         for start, end in upcoming[:FREEZE_OCCURRENCES_SHOWN]
     ]
-    affected = _tf_freeze_affected(request.user, window, today)
+    affected = _freeze_affected(request.user, window, today)
     shown = affected[:FREEZE_RELEASES_SHOWN]
     health = selectors.release_health_map(
         user=request.user, release_ids=sorted({row["release"].pk for row in shown}), today=today
@@ -1906,13 +1942,13 @@ def freezewindow_detail(request, pk: int):
         list_title="Freeze windows",
         fields=[
             ("Freezes", window.get_category_display()),
-            ("Applies to", _tf_freeze_covers(window)),
-            ("First occurrence", _tf_freeze_dates(window)),
-            ("Repeats", _tf_freeze_repeats(window)),
+            ("Applies to", _freeze_covers(window)),
+            ("First occurrence", _freeze_dates(window)),
+            ("Repeats", _freeze_repeats(window)),
             ("Reason", window.reason),
         ],
-        edit_url=_tf_url(request, "releases.change_freezewindow", reverse("releases:freezewindow_update", args=[pk])),
-        delete_url=_tf_url(request, "releases.delete_freezewindow", reverse("releases:freezewindow_delete", args=[pk])),
+        edit_url=_url(request, "releases.change_freezewindow", reverse("releases:freezewindow_update", args=[pk])),
+        delete_url=_url(request, "releases.delete_freezewindow", reverse("releases:freezewindow_delete", args=[pk])),
         occurrences=occurrences,
         more_occurrences=len(upcoming) > FREEZE_OCCURRENCES_SHOWN,
         affected=shown,
@@ -1921,7 +1957,7 @@ def freezewindow_detail(request, pk: int):
     )
 
 
-def _tf_freeze_form(request, initial=None):
+def _freeze_form(request, initial=None):
     return FreezeWindowForm(
         request.POST or None,
         initial=initial,
@@ -1935,9 +1971,9 @@ def _tf_freeze_form(request, initial=None):
 def freezewindow_create(request):
     return form_page(
         request,
-        form=_tf_freeze_form(request),
+        form=_freeze_form(request),
         title="New freeze window",
-        save=lambda data: services.freeze_create(actor=request.user, **_tf_changes(data)),
+        save=lambda data: services.freeze_create(actor=request.user, **_changes(data)),
         success="Freeze window {object} is created.",
         cancel_url=reverse("releases:freezewindow_list"),
         template="releases/freezewindow_form.html",
@@ -1964,7 +2000,7 @@ def freezewindow_update(request, pk: int):
     }
     return form_page(
         request,
-        form=_tf_freeze_form(request, initial),
+        form=_freeze_form(request, initial),
         title=f"Edit {window}",
         save=lambda data: services.freeze_update(actor=request.user, window=window, **data),
         success="Freeze window {object} is saved.",

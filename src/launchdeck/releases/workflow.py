@@ -5,6 +5,7 @@ that guards the target status is neither passed nor overridden, and a train is n
 `release_transition` in services applies a move; pages and the API ask here what to offer.
 """
 
+from launchdeck.accounts.roles import role_label
 from launchdeck.releases.checks import evaluate_gate
 from launchdeck.releases.choices import CLOSED_STATUSES, GATE_MET_STATUSES, GateStatus, ReleaseKind, ReleaseStatus
 
@@ -73,7 +74,7 @@ def transition_blockers(release, to_status: str) -> list[str]:
             parts.append("unmet: " + "; ".join(evaluation.unmet))
         if evaluation.approvals_missing:
             parts.append(
-                "awaiting approval from " + ", ".join(_role_label(role) for role in evaluation.approvals_missing)
+                "awaiting approval from " + ", ".join(role_label(role) for role in evaluation.approvals_missing)
             )
         if not parts:
             parts.append("not decided yet")
@@ -85,9 +86,3 @@ def transition_blockers(release, to_status: str) -> list[str]:
         for name, status in open_children:
             reasons.append(f"The child release {name} is {status_label(status)}; release or cancel it first.")
     return reasons
-
-
-def _role_label(role: str) -> str:
-    from launchdeck.accounts.roles import Role
-
-    return Role(role).label if role in Role.values else role

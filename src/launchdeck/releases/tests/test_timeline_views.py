@@ -305,6 +305,16 @@ def test_a_bad_calendar_month_is_an_error_and_shows_this_month(signed_in, plan, 
     assert "May 2026" in text(response)
 
 
+def test_a_busy_calendar_day_shows_five_entries_and_folds_the_rest(signed_in, plan):
+    for number in range(6):
+        GateFactory(release=plan["standalone"], name=f"Check {number}", due_date=D(2026, 5, 20))
+    page = text(signed_in.get("/releases/calendar/", {"month": "2026-05"}))
+    day = re.search(r'<td class="[^"]*" data-date="2026-05-20">(.*?)</td>', page, re.S).group(1)
+    shown, folded = day.split("<details>")
+    assert shown.count("<li>") == 5 and "1 more" in folded and folded.count("<li>") == 1
+    assert '<span class="visually-hidden">Gate open:</span> Check 0 · Intranet refresh' in shown
+
+
 def test_the_calendar_shades_the_days_of_a_recurring_freeze(signed_in, db):
     FreezeWindowFactory(
         name="Month-end close",

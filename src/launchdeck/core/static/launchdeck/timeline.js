@@ -165,7 +165,11 @@
     var releases = {};
     var freezes = {};
     var extra = false;
-    spec.releases.forEach(function (release) {
+    // A train's own bar heads its row: on equal starts it comes before its children when the row is stacked.
+    var ordered = spec.releases.slice().sort(function (a, b) {
+      return a.start < b.start ? -1 : a.start > b.start ? 1 : (a.kind === "enterprise" ? 0 : 1) - (b.kind === "enterprise" ? 0 : 1);
+    });
+    ordered.forEach(function (release) {
       var rowIds = release.groups && release.groups.length ? release.groups : ["-"];
       rowIds.forEach(function (groupId) {
         if (!known[groupId]) { groupId = "-"; extra = true; }
@@ -225,8 +229,11 @@
   function showTip(event, lines) {
     var box = tooltip();
     box.textContent = "";
-    lines.forEach(function (line, index) {
-      box.appendChild(element(index === 0 ? "strong" : "div", index === 0 ? "d-block" : "", line));
+    var heading = true;
+    lines.forEach(function (line) {
+      if (line === "") { box.appendChild(element("hr", "my-1")); heading = true; return; }
+      box.appendChild(element(heading ? "strong" : "div", heading ? "d-block" : "", line));
+      heading = false;
     });
     box.style.display = "block";
     var x = event.clientX + 14;
@@ -264,14 +271,33 @@
     return phase ? "Phase " + phase.name + " · " + span(phase.start, phase.end) + " · " + (phase.percent || 0) + "% complete" : null;
   }
 
-  function describe(data, target, event) {
+  function freezeLines(freeze) {
+    return [
+      freeze.name,
+      capital(label(freeze.category)) + " freeze · " + (freeze.scope === "organisation" ? "whole organisation" : "some " + label(freeze.scope)),
+      span(freeze.start, freeze.end),
+    ];
+  }
+
+  function describe(timeline, data, target, event) {
     var box = target.closest(".vis-item");
     var item = box && box["vis-item"];
-    if (!item) { return null; }
-    var freeze = data.freezes[item.id];
-    if (freeze) {
-      return [freeze.name, capital(label(freeze.category)) + " freeze · " + (freeze.scope === "organisation" ? "whole organisation" : "some " + label(freeze.scope)), span(freeze.start, freeze.end)];
+    if (!item) {
+      // Between the bars: the freezes shaded at that day, if any.
+      var where = timeline.getEventProperties(event);
+      if (where.what !== "background" || !where.time) { return null; }
+      var at = where.time.getTime();
+      var lines = [];
+      Object.keys(data.freezes).forEach(function (key) {
+        var freeze = data.freezes[key];
+        if (day(freeze.start).getTime() <= at && at < dayAfter(freeze.end).getTime()) {
+          lines = lines.concat(lines.length ? [""] : [], freezeLines(freeze));
+        }
+      });
+      return lines.length ? lines : null;
     }
+    var freeze = data.freezes[item.id];
+    if (freeze) { return freezeLines(freeze); }
     var release = data.releases[item.id];
     if (!release) { return null; }
     var lines = [
@@ -314,6 +340,11 @@
       zoomMin: 7 * DAY,
       zoomMax: 5 * 366 * DAY,
       locale: "en",
+      // Ready (for people and tests) once the first drawing is on screen.
+      onInitialDrawComplete: function () {
+        container.dataset.ready = "true";
+        container.dataset.drawMs = String(Math.round(window.performance.now() - started));
+      },
       visibleFrameTemplate: function (item) {
         var release = data.releases[item.id];
         return release ? releaseFrame(release) : "";
@@ -326,7 +357,7 @@
       if (release && release.url) { window.location.href = release.url; }
     });
     container.addEventListener("mousemove", function (event) {
-      var lines = describe(data, event.target, event);
+      var lines = describe(timeline, data, event.target, event);
       if (lines) { showTip(event, lines); } else { hideTip(); }
     });
     container.addEventListener("mouseleave", hideTip);
@@ -367,8 +398,7 @@
       if (first) { timeline.focus(first.id, { zoom: false, animation: false }); }
       timeline.moveTo(midday(spec.today), { animation: false });
     };
-    container.dataset.ready = "true";
-    container.dataset.drawMs = String(Math.round(window.performance.now() - started));
+
     container.dataset.items = String(Object.keys(data.releases).length);
   }
 
@@ -407,4 +437,7 @@
   document.addEventListener("DOMContentLoaded", function () { drawAll(document); });
   document.addEventListener("htmx:beforeSwap", function (event) { destroyAll(event.detail.target); });
   document.addEventListener("htmx:afterSettle", function (event) { drawAll(event.target); });
+  // htmx keeps a copy of the page for the back button: keep it without the drawing, and draw again on the way back.
+  document.addEventListener("htmx:beforeHistorySave", function () { destroyAll(document); });
+  document.addEventListener("htmx:historyRestore", function () { drawAll(document); });
 })();
