@@ -11,7 +11,7 @@ from django.db.models import F, Max, OuterRef, Prefetch, Subquery
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_GET, require_POST
@@ -222,12 +222,10 @@ def release_list(request):
     context = {
         "title": "Releases",
         "intro": format_html(
-            "Enterprise releases (trains), the project releases travelling in them and independent releases. "
-            'Health and the risk score come from one rule; a release\'s page explains them. <a href="{}">Timeline</a>',
-            reverse("releases:timeline"),
-        )
-        if _url_exists("releases:timeline")
-        else "Enterprise releases (trains), the project releases travelling in them and independent releases.",
+            "{}Enterprise releases (trains), the project releases travelling in them and independent releases. "
+            "Health and the risk score come from one rule; a release's page explains them.",
+            planning_sections("releases"),
+        ),
         "columns": columns,
         "rows": rows,
         "page": page,
@@ -236,14 +234,6 @@ def release_list(request):
     }
     template = "core/partials/_object_table.html" if request.htmx else "core/object_list.html"
     return render(request, template, context)
-
-
-def _url_exists(name: str) -> bool:
-    try:
-        reverse(name)
-    except NoReverseMatch:
-        return False
-    return True
 
 
 def _release_form_choices(user) -> dict:
@@ -344,10 +334,7 @@ def _release_fields(release) -> list:
 def _release_link(obj):
     if obj is None:
         return None
-    try:
-        return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), obj)
-    except (AttributeError, NoReverseMatch):
-        return str(obj)
+    return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), obj)
 
 
 def _decidable_roles(user, gate) -> list[str]:
@@ -492,7 +479,7 @@ def release_detail(request, pk: int):
         today=datetime.date.today(),
         health_amber_from=AMBER_FROM,
         health_red_from=RED_FROM,
-        timeline_url=reverse("releases:timeline") if _url_exists("releases:timeline") else None,
+        timeline_url=reverse("releases:timeline"),
     )
 
 
@@ -1285,34 +1272,15 @@ def impact_matrix(request):
 # (helpers of this section are prefixed `_`: templates and freezes)
 
 
-PLANNING_PAGES = (
-    ("releases:release_list", "Releases"),
-    ("releases:timeline", "Timeline"),
-    ("releases:calendar", "Calendar"),
-    ("releases:impact_matrix", "Impact matrix"),
-    ("releases:template_list", "Templates"),
-    ("releases:freezewindow_list", "Freeze windows"),
-)
 FREEZE_OCCURRENCES_SHOWN = 12
 FREEZE_LOOKAHEAD_DAYS = 3 * 366  # how far ahead the list's "next" and the releases deploying inside look
 FREEZE_OCCURRENCES_DAYS = 11 * 366  # the freeze's page lists its next occurrences from up to ten years of recurrence
 FREEZE_RELEASES_SHOWN = 200
 
 
-def planning_sections(current: str):
-    """A line of links to the release-planning pages (those wired so far), above the templates and freezes pages."""
-    links = []
-    for name, label in PLANNING_PAGES:
-        try:
-            url = reverse(name)
-        except NoReverseMatch:
-            continue
-        if name == current:
-            links.append(format_html('<strong aria-current="page">{}</strong>', label))
-        else:
-            links.append(format_html('<a href="{}">{}</a>', url, label))
-    joined = format_html_join(" · ", "{}", ((link,) for link in links))
-    return format_html('<span class="d-block small mb-1" data-testid="planning-sections">{}</span>', joined)
+def planning_sections(current: str) -> str:
+    """The line of links between the release-planning pages, for pages built by `core.ui`."""
+    return render_to_string("releases/partials/_planning_views.html", {"current": current})
 
 
 def _url(request, permission: str, url: str) -> str | None:
@@ -1417,7 +1385,7 @@ def template_list(request):
         title="Release templates",
         intro=format_html(
             "{}{}",
-            planning_sections("releases:template_list"),
+            planning_sections("templates"),
             "Standard lifecycles: ordered phases with their default length in working days, milestones and quality "
             "gates. A release created from a template on a start date gets them laid out on its working calendar.",
         ),
@@ -1839,7 +1807,7 @@ def freezewindow_list(request):
         title="Freeze windows",
         intro=format_html(
             "{}{}",
-            planning_sections("releases:freezewindow_list"),
+            planning_sections("freezes"),
             "Days in which deployments, changes or environment bookings are not allowed. Every timeline shades "
             "them; a release's deploy milestone inside a deployment freeze that covers it is flagged.",
         ),

@@ -93,7 +93,7 @@ def test_the_template_list_shows_phases_length_and_activity(client, make_user, t
     assert re.findall(r'<td class="text-end">(\d+)</td>', row) == ["2", "15", "1", "0"]
     assert "inactive" in page and "Retired lifecycle" in page
     assert ('href="/releases/templates/new/"' in page) == (role == Role.RELEASE_MANAGER)
-    assert 'data-testid="planning-sections"' in page
+    assert 'data-testid="planning-views"' in page
 
 
 def test_the_template_list_filters_by_kind_activity_and_search(manager_client, template):
