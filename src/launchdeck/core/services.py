@@ -115,3 +115,32 @@ def _concrete_field(instance: models.Model, name: str):
         return instance._meta.get_field(name)
     except Exception:  # a property or a relation's reverse accessor: not a column
         return None
+
+
+# Small rules of wording and input that every domain's services share
+
+
+def blank_text_clears(changes: dict, *names: str) -> dict:
+    """A null text field means none: the column holds "", and a null would only fail at the database."""
+    for name in names:
+        if name in changes and changes[name] is None:
+            changes[name] = ""
+    return changes
+
+
+def require_values(changes: dict, **messages: str) -> None:
+    """Refuse a null for a field that must have a value, naming it."""
+    for name, message in messages.items():
+        if name in changes and changes[name] is None:
+            raise ValidationFailed.field(name, message)
+
+
+def check_end_after_start(start, end, *, field: str = "end") -> None:
+    """The one wording of "a window ends on or after its start", on the end field."""
+    if start and end and end < start:
+        raise ValidationFailed.field(field, "The end date cannot be before the start date.")
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> tuple[int, str]:
+    """A count with its noun in the right number, as `still_used` takes them: (2, "projects")."""
+    return count, singular if count == 1 else (plural_form or singular + "s")

@@ -21,7 +21,15 @@ from launchdeck.audit.services import (
 from launchdeck.core.errors import Conflict, ValidationFailed
 from launchdeck.core.models import bump_version
 from launchdeck.core.permissions import require_perm
-from launchdeck.core.services import assign, save, snapshot
+from launchdeck.core.services import (
+    assign,
+    blank_text_clears,
+    check_end_after_start,
+    plural,
+    require_values,
+    save,
+    snapshot,
+)
 from launchdeck.org.models import Department, Team
 from launchdeck.portfolio.choices import (
     AllocationUnit,
@@ -64,24 +72,8 @@ MAX_TAG_LENGTH = 40
 TAG_PATTERN = re.compile(r"^\w[\w.+/-]*$")
 
 
-def _blank_text_clears(changes: dict, *names: str) -> dict:
-    """A null text field means none: the column holds "", and a null would only fail at the database."""
-    for name in names:
-        if name in changes and changes[name] is None:
-            changes[name] = ""
-    return changes
-
-
-def _required(changes: dict, **messages: str) -> None:
-    """Refuse a null for a field that must have a value, naming it."""
-    for name, message in messages.items():
-        if name in changes and changes[name] is None:
-            raise ValidationFailed.field(name, message)
-
-
 def _check_dates(row) -> None:
-    if row.start and row.end and row.end < row.start:
-        raise ValidationFailed.field("end", "The end date cannot be before the start date.")
+    check_end_after_start(row.start, row.end)
 
 
 def _check_not_negative(field: str, value, label: str) -> None:
@@ -94,10 +86,6 @@ def _refuse_delete_if_used(instance, uses: list[tuple[int, str]]) -> None:
     `delete_audited` would give; the wording comes from the one `still_used` rule."""
     if any(count for count, _ in uses):
         raise still_used(instance, uses)
-
-
-def _plural(count: int, singular: str, plural: str | None = None) -> tuple[int, str]:
-    return count, singular if count == 1 else (plural or singular + "s")
 
 
 # Portfolios
@@ -145,7 +133,7 @@ def portfolio_create(*, actor, name: str, parent: Portfolio | None = None, descr
 @transaction.atomic
 def portfolio_update(*, actor, portfolio: Portfolio, version: int | None = None, **changes) -> Portfolio:
     """Rename, describe or move a portfolio; refused if it would sit under its own descendant or `version` is stale."""
-    _blank_text_clears(changes, "description")
+    blank_text_clears(changes, "description")
     return update_audited(
         actor,
         portfolio,
@@ -165,8 +153,8 @@ def portfolio_delete(*, actor, portfolio: Portfolio) -> None:
     _refuse_delete_if_used(
         portfolio,
         [
-            _plural(portfolio.children.count(), "sub-portfolio"),
-            _plural(portfolio.initiatives.count(), "initiative"),
+            plural(portfolio.children.count(), "sub-portfolio"),
+            plural(portfolio.initiatives.count(), "initiative"),
         ],
     )
     delete_audited(actor, portfolio, "portfolio.deleted")
@@ -217,8 +205,8 @@ def initiative_create(
 def initiative_update(*, actor, initiative: Initiative, version: int | None = None, **changes) -> Initiative:
     """Change an initiative (status, budget, dates, owner...); refused if `version` is stale."""
     require_perm(actor, "portfolio.change_initiative", initiative)
-    _blank_text_clears(changes, "objective")
-    _required(
+    blank_text_clears(changes, "objective")
+    require_values(
         changes,
         portfolio="An initiative belongs to a portfolio.",
         department="An initiative is sponsored by a department.",
@@ -246,10 +234,10 @@ def initiative_delete(*, actor, initiative: Initiative) -> None:
     _refuse_delete_if_used(
         initiative,
         [
-            _plural(initiative.projects.count(), "project"),
-            _plural(initiative.spend.count(), "spend row"),
-            _plural(initiative.allocations.count(), "allocation"),
-            _plural(initiative.register_items.count(), "register item"),
+            plural(initiative.projects.count(), "project"),
+            plural(initiative.spend.count(), "spend row"),
+            plural(initiative.allocations.count(), "allocation"),
+            plural(initiative.register_items.count(), "register item"),
         ],
     )
     delete_audited(actor, initiative, "initiative.deleted")
@@ -284,8 +272,8 @@ def project_create(
 def project_update(*, actor, project: Project, version: int | None = None, **changes) -> Project:
     """Change a project; refused if `version` is stale. Moving it to another initiative takes its register items."""
     require_perm(actor, "portfolio.change_project", project)
-    _blank_text_clears(changes, "description")
-    _required(changes, initiative="A project belongs to an initiative.", owner_team="A project has an owner team.")
+    blank_text_clears(changes, "description")
+    require_values(changes, initiative="A project belongs to an initiative.", owner_team="A project has an owner team.")
 
     def follow(saved: Project) -> None:
         # A register item on a project is on the project's initiative too; they move together.
@@ -310,7 +298,7 @@ def project_update(*, actor, project: Project, version: int | None = None, **cha
 def project_delete(*, actor, project: Project) -> None:
     """Remove a project that no register item refers to."""
     require_perm(actor, "portfolio.delete_project", project)
-    _refuse_delete_if_used(project, [_plural(project.register_items.count(), "register item")])
+    _refuse_delete_if_used(project, [plural(project.register_items.count(), "register item")])
     delete_audited(actor, project, "project.deleted")
 
 
@@ -379,7 +367,7 @@ def spend_update(*, actor, spend: Spend, version: int | None = None, **changes) 
         raise ValidationFailed.field(
             sorted(unknown)[0], "Only planned and actual spend change; record another month instead."
         )
-    _required(changes, planned="Give the planned spend (0 when none is planned).")
+    require_values(changes, planned="Give the planned spend (0 when none is planned).")
     return _edit_on_initiative(
         actor,
         spend,
@@ -441,8 +429,8 @@ def allocation_update(*, actor, allocation: Allocation, version: int | None = No
     require_perm(actor, "portfolio.change_allocation", allocation)
     if "initiative" in changes:
         raise ValidationFailed.field("initiative", "An allocation stays with its initiative; allocate again instead.")
-    _blank_text_clears(changes, "note")
-    _required(
+    blank_text_clears(changes, "note")
+    require_values(
         changes,
         team="An allocation is for a team.",
         amount="Give the amount allocated.",
@@ -596,8 +584,8 @@ def register_item_update(
     one without a date is closed today.
     """
     require_perm(actor, "portfolio.change_registeritem", item)
-    _blank_text_clears(changes, "description")
-    _required(
+    blank_text_clears(changes, "description")
+    require_values(
         changes,
         kind="Give the kind.",
         title="Give a title.",

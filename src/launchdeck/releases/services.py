@@ -25,7 +25,15 @@ from launchdeck.catalog.models import System, SystemDependency
 from launchdeck.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from launchdeck.core.models import bump_version
 from launchdeck.core.permissions import require_perm
-from launchdeck.core.services import assign, save, snapshot
+from launchdeck.core.services import (
+    assign,
+    blank_text_clears,
+    check_end_after_start,
+    plural,
+    require_values,
+    save,
+    snapshot,
+)
 from launchdeck.org.calendars import working_calendar
 from launchdeck.releases import workflow
 from launchdeck.releases.checks import check_label, evaluate_gate, gate_checks
@@ -178,10 +186,6 @@ def _joined(items: list[str], word: str = "and") -> str:
     return ", ".join(items[:-1]) + f" {word} " + items[-1]
 
 
-def _plural(count: int, singular: str, plural: str | None = None) -> tuple[int, str]:
-    return count, singular if count == 1 else (plural or singular + "s")
-
-
 def _refuse_unknown(changes: dict, editable: set[str], messages: dict[str, str] | None = None) -> None:
     """Fields a caller may not set through an edit: a field-level 422, naming the service that does it."""
     for name in changes:
@@ -190,21 +194,8 @@ def _refuse_unknown(changes: dict, editable: set[str], messages: dict[str, str] 
             raise ValidationFailed.field(name, message)
 
 
-def _required(changes: dict, **messages: str) -> None:
-    for name, message in messages.items():
-        if name in changes and changes[name] is None:
-            raise ValidationFailed.field(name, message)
-
-
-def _blank_text_clears(changes: dict, *names: str) -> None:
-    for name in names:
-        if name in changes and changes[name] is None:
-            changes[name] = ""
-
-
 def _check_dates(start, end, *, field: str = "planned_end") -> None:
-    if start and end and end < start:
-        raise ValidationFailed.field(field, "The end date cannot be before the start date.")
+    check_end_after_start(start, end, field=field)
 
 
 def _now():
@@ -288,7 +279,7 @@ def template_create(
 def template_update(*, actor, template: ReleaseTemplate, version: int | None = None, **changes) -> ReleaseTemplate:
     """Rename, describe, retarget or (de)activate a template; refused if `version` is stale."""
     _refuse_unknown(changes, set(TEMPLATE_FIELDS))
-    _blank_text_clears(changes, "description")
+    blank_text_clears(changes, "description")
     return update_audited(
         actor,
         template,
@@ -356,8 +347,8 @@ def phase_template_update(
 ) -> PhaseTemplate:
     """Change a template's phase (name, kind, position, offset, duration…); refused if `version` is stale."""
     _refuse_unknown(changes, set(PHASE_TEMPLATE_FIELDS))
-    _blank_text_clears(changes, "environment_type")
-    _required(
+    blank_text_clears(changes, "environment_type")
+    require_values(
         changes,
         position="Give the phase a position.",
         start_offset_days="Give the offset in working days (0 to start with the release).",
@@ -380,8 +371,8 @@ def phase_template_delete(*, actor, phase_template: PhaseTemplate) -> None:
     """Remove a template's phase that no milestone or gate of the template hangs on."""
     require_perm(actor, "releases.delete_phasetemplate", phase_template)
     uses = [
-        _plural(phase_template.milestones.count(), "milestone"),
-        _plural(phase_template.gates.count(), "gate"),
+        plural(phase_template.milestones.count(), "milestone"),
+        plural(phase_template.gates.count(), "gate"),
     ]
     if any(count for count, _ in uses):
         raise still_used(phase_template, uses)
@@ -425,7 +416,7 @@ def milestone_template_update(
 ) -> MilestoneTemplate:
     """Change a template's milestone; its phase must be one of the same template."""
     _refuse_unknown(changes, set(MILESTONE_TEMPLATE_FIELDS))
-    _required(changes, phase="Choose the phase the milestone is anchored to.", offset_days="Give the offset.")
+    require_values(changes, phase="Choose the phase the milestone is anchored to.", offset_days="Give the offset.")
     return update_audited(
         actor,
         milestone_template,
@@ -764,8 +755,8 @@ def release_update(*, actor, release: Release, version: int | None = None, **cha
             "baseline_end": "The baseline is set when the release is planned.",
         },
     )
-    _blank_text_clears(changes, "description")
-    _required(
+    blank_text_clears(changes, "description")
+    require_values(
         changes,
         name="Give the release a name.",
         kind="Choose the kind of release.",
@@ -1038,7 +1029,7 @@ def phase_create(
     """Add a phase to a release, inside its planned window."""
     require_perm(actor, "releases.add_phase", release)
     _refuse_unknown(optional, PHASE_EDITABLE - {"name", "kind", "planned_start", "planned_end"})
-    _blank_text_clears(optional, "environment_type")
+    blank_text_clears(optional, "environment_type")
     if optional.get("position") is None:
         optional["position"] = _next_position(release.phases.all())
     phase = Phase(
@@ -1064,8 +1055,8 @@ def phase_update(*, actor, phase: Phase, version: int | None = None, **changes) 
     """
     require_perm(actor, "releases.change_phase", phase)
     _refuse_unknown(changes, PHASE_EDITABLE)
-    _blank_text_clears(changes, "environment_type")
-    _required(
+    blank_text_clears(changes, "environment_type")
+    require_values(
         changes,
         name="Give the phase a name.",
         kind="Choose the kind of phase.",
@@ -1198,7 +1189,7 @@ def milestone_update(*, actor, milestone: Milestone, version: int | None = None,
     """Move, rename or re-phase a milestone, or record when it was reached."""
     require_perm(actor, "releases.change_milestone", milestone)
     _refuse_unknown(changes, MILESTONE_EDITABLE)
-    _required(changes, name="Give the milestone a name.", kind="Choose the kind.", planned_date="Give the date.")
+    require_values(changes, name="Give the milestone a name.", kind="Choose the kind.", planned_date="Give the date.")
     release = milestone.release
     if "phase" in changes:
         changes["phase"] = _resolve_phase(release, changes["phase"])
@@ -1277,7 +1268,9 @@ def gate_update(*, actor, gate: Gate, version: int | None = None, **changes) -> 
     _refuse_unknown(
         changes, GATE_EDITABLE, {"status": "A gate's status changes by decisions, overrides and reopening."}
     )
-    _required(changes, name="Give the gate a name.", blocks="Choose the status it blocks.", due_date="Give the date.")
+    require_values(
+        changes, name="Give the gate a name.", blocks="Choose the status it blocks.", due_date="Give the date."
+    )
     _require_open(gate, "only open gates can be changed")
     release = gate.release
     if "phase" in changes:
@@ -1612,8 +1605,8 @@ def freeze_update(*, actor, window: FreezeWindow, version: int | None = None, **
     """Change a freeze window (dates, recurrence, what it covers); refused if `version` is stale."""
     require_perm(actor, "releases.change_freezewindow", window)
     _refuse_unknown(changes, {*FREEZE_FIELDS, "portfolios", "systems"})
-    _blank_text_clears(changes, "reason")
-    _required(
+    blank_text_clears(changes, "reason")
+    require_values(
         changes,
         name="Give the freeze a name.",
         category="Choose what the freeze blocks.",
