@@ -665,7 +665,7 @@ RELEASE_SIZES = {
     # demo: a handful of quarterly trains over ~6 months back to ~9 months ahead, made through the services.
     "demo": {
         "trains": 4,
-        "train_weeks": (-27, -12, 2, 17),
+        "train_weeks": (-27, -13, 2, 20),
         "children": (5, 15),
         "standalone": 7,
         "independent": 4,
@@ -683,18 +683,35 @@ RELEASE_SIZES = {
     },
 }
 RELEASE_ODDS = {
-    # Shares of releases that slip, that got stuck behind their plan, are cancelled, have a gate rejected or
-    # overridden, and whose deploy stays inside a freeze (the rest are moved out of it by a week at a time).
-    "demo": {"slip": 0.3, "stuck": 0.0, "cancelled": 0.0, "rejected": 0.0, "overridden": 0.0, "keep_in_freeze": 0.0},
+    # Shares of releases that slip, got stuck behind their plan, run behind on % complete, wait on late gate
+    # decisions, are cancelled, have a gate rejected (if one is decided while in progress) or overridden, and whose
+    # deploy stays inside a freeze (the others are moved out of it a week at a time). The demo preset adds its
+    # showcase cases on top.
+    "demo": {
+        "slip": 0.35,
+        "stuck": 0.0,
+        "behind": 0.25,
+        "late": 0.1,
+        "cancelled": 0.0,
+        "rejected": 0.0,
+        "overridden": 0.0,
+        "keep_in_freeze": 0.0,
+    },
     "enterprise": {
-        "slip": 0.3,
-        "stuck": 0.08,
+        "slip": 0.35,
+        "stuck": 0.15,
+        "behind": 0.25,
+        "late": 0.12,
         "cancelled": 0.03,
-        "rejected": 0.1,
+        "rejected": 0.3,
         "overridden": 0.015,
         "keep_in_freeze": 0.1,
     },
 }
+# Releases get stuck or rejected only if that would have happened in this many days before today.
+RECENT_TROUBLE_DAYS = 45
+# Slips in working days: mostly a week or two, some a month, a few up to two months.
+SLIP_SIZES = (((3, 10), 55), ((10, 25), 30), ((25, 45), 15))
 RELEASE_BATCH = 1000
 
 # (name, kind, working days, start offset in working days (None: after the previous phase), environment type,
@@ -888,6 +905,8 @@ class _ReleasePlan:
     reject: bool = False
     override: bool = False
     keep_in_freeze: bool = False
+    lag: int = 0
+    late: bool = False
     name: str = ""
     version: str = ""
     status: str = "draft"
@@ -1040,7 +1059,13 @@ class _Planner:
         finished work is done and released, current work in progress, future work planned (or draft far out)."""
         today, rng = self.today, self.rng
         stuck_at = None
-        if plan.stuck:
+        # Troubles are recent: older releases got past theirs and shipped.
+        recent = today - datetime.timedelta(days=RECENT_TROUBLE_DAYS)
+        released_gates = [gate.due for gate in plan.gates if gate.template.blocks == "released" and gate.due < today]
+        if plan.reject and released_gates and min(released_gates) >= recent and not plan.cancelled:
+            # A rejected gate holds the release where it is: the work after it waits.
+            plan.stuck, plan.stuck_since = True, min(released_gates) + datetime.timedelta(days=1)
+        if plan.stuck and plan.planned_end >= recent:
             # Got stuck in the phase that was running a few weeks ago (or, had it finished by then, never shipped):
             # that phase and what follows are not done.
             when = plan.stuck_since or today - datetime.timedelta(days=rng.randint(7, 28))
@@ -1072,7 +1097,7 @@ class _Planner:
             elif phase.start < cut:
                 elapsed = (cut - phase.start).days / ((phase.end - phase.start).days + 1)
                 phase.status, phase.actual_start = "in_progress", phase.start
-                phase.percent = max(0, min(95, round(elapsed * 100) - rng.choice([0, 0, 5, 10, 20])))
+                phase.percent = max(0, min(95, round(elapsed * 100) - rng.choice([0, 0, 5, 10]) - plan.lag))
             if plan.cancelled and phase.status != "done":
                 phase.status = "skipped"
         stuck_phases = set(plan.phases[stuck_at:]) if stuck_at is not None else set()
@@ -1084,7 +1109,10 @@ class _Planner:
         if plan.status == "released":
             plan.actual_end = plan.planned_end
         for gate in plan.gates:
-            decided = gate.due < cut and plan.status != "draft" and (gate.phase not in stuck_phases)
+            # Late: decisions of the last fortnight on what it takes to ship are still awaited.
+            late = plan.late and plan.status == "in_progress" and gate.template.blocks == "released"
+            late = late and (cut - gate.due).days <= 14
+            decided = gate.due < cut and plan.status != "draft" and gate.phase not in stuck_phases and not late
             if decided:
                 self.decide(plan, gate)
             else:
@@ -1273,13 +1301,16 @@ def _chance(planner: _Planner, plan: _ReleasePlan, *, slip=True, stuck=True, rej
     """Mark a plan to slip, get stuck, be cancelled, or have a gate rejected or overridden, at the preset's odds."""
     rng, odds = planner.rng, planner.odds
     if slip and rng.random() < odds["slip"]:
-        plan.slip = rng.randint(3, 15)
+        low, high = rng.choices([size for size, _ in SLIP_SIZES], [weight for _, weight in SLIP_SIZES])[0]
+        plan.slip = rng.randint(low, high)
         plan.slip_from = rng.randint(1, planner.phase_counts[plan.template.pk] - 1)
     plan.stuck = stuck and rng.random() < odds["stuck"]
     plan.cancelled = cancel and rng.random() < odds["cancelled"]
     plan.reject = reject and rng.random() < odds["rejected"]
     plan.override = rng.random() < odds["overridden"]
     plan.keep_in_freeze = rng.random() < odds["keep_in_freeze"]
+    plan.lag = rng.randint(10, 35) if rng.random() < odds["behind"] else 0
+    plan.late = rng.random() < odds["late"]
 
 
 def _finish(planner: _Planner, trains: list, children: dict, others: list) -> list:
@@ -1329,10 +1360,10 @@ def _demo_plans(planner: _Planner, world: _World, sizes: dict, templates: dict, 
     all_projects = [project for projects in world.projects.values() for project in projects]
     others = []
     cases = [
-        ("reject", -8),
+        ("reject", -10),
         ("override", -20),
         ("freeze", None),
-        ("stuck", -14),
+        ("stuck", -20),
         ("cancel", 6),
     ] + [("", rng.randint(-26, 30)) for _ in range(sizes["standalone"] - 5)]
     for case, weeks in cases:
@@ -1357,9 +1388,14 @@ def _demo_plans(planner: _Planner, world: _World, sizes: dict, templates: dict, 
             cancelled=case == "cancel",
             keep_in_freeze=case == "freeze",
         )
+        if case in ("stuck", "reject"):
+            # Troubles compound: the stuck release had slipped six weeks first, the rejected one ran behind.
+            plan.slip, plan.slip_from, plan.lag = (30, 2, 20) if case == "stuck" else (0, 0, 15)
         if case == "freeze":
             _deploy_in_year_end_freeze(planner, plan)
         else:
+            if not case:
+                _chance(planner, plan, stuck=False, reject=False, cancel=False)
             planner.place(plan)
         others.append(plan)
     for index in range(sizes["independent"]):
@@ -1376,6 +1412,7 @@ def _demo_plans(planner: _Planner, world: _World, sizes: dict, templates: dict, 
             impacted=impacted,
             regression=regression,
         )
+        _chance(planner, plan, stuck=False, reject=False, cancel=False)
         planner.place(plan)
         others.append(plan)
     return _finish(planner, trains, children, others)

@@ -20,6 +20,8 @@ _STEPS = {
 }
 # A recurring window repeats at most this often within one question; ten years of weekly freezes is ~520.
 MAX_OCCURRENCES = 1000
+# The longest a window may last; services refuse longer ones.
+MAX_LENGTH_DAYS = 366
 
 
 @dataclass(frozen=True)
@@ -60,10 +62,13 @@ def freeze_occurrences(window: FreezeWindow, start: date, end: date) -> list[tup
 
 def freezes_between(start: date, end: date, *, category: str | None = None) -> list[FreezeOccurrence]:
     """Every occurrence of every freeze window that overlaps `start`..`end`, in three queries."""
+    # The last occurrence of a recurring window starts by `recurs_until` and lasts at most MAX_LENGTH_DAYS.
+    reach = timedelta(days=MAX_LENGTH_DAYS)
+    earliest_start = start - reach if start > date.min + reach else date.min
     windows = (
         FreezeWindow.objects.filter(starts_on__lte=end)
         .exclude(recurrence=Recurrence.NONE, ends_on__lt=start)
-        .exclude(recurs_until__lt=start - timedelta(days=366))
+        .exclude(recurs_until__lt=earliest_start)
         .prefetch_related("portfolios", "systems")
     )
     if category:

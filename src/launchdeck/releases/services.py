@@ -52,6 +52,7 @@ from launchdeck.releases.choices import (
     ReleaseStatus,
     SystemImpact,
 )
+from launchdeck.releases.freezes import MAX_LENGTH_DAYS
 from launchdeck.releases.layout import template_layout
 from launchdeck.releases.models import (
     FreezeWindow,
@@ -163,9 +164,9 @@ FREEZE_FIELDS = [
 ]
 MAX_CHECKLIST_ITEMS = 30
 MAX_CRITERION_TEXT = 300
-MAX_ONE_OFF_DAYS = 366
+MAX_ONE_OFF_DAYS = MAX_LENGTH_DAYS
 MAX_RECURRENCE_YEARS = 10
-MAX_OCCURRENCE_DAYS = {Recurrence.WEEKLY: 7, Recurrence.MONTHLY: 28, Recurrence.YEARLY: 366}
+MAX_OCCURRENCE_DAYS = {Recurrence.WEEKLY: 7, Recurrence.MONTHLY: 28, Recurrence.YEARLY: MAX_LENGTH_DAYS}
 
 
 # Wording

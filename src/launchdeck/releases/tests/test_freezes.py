@@ -245,3 +245,9 @@ def test_recurring_occurrences_overlap_the_range_keep_their_length_and_stop_in_t
                 expected.append(first)
             first += datetime.timedelta(days=step)
         assert [first for first, _ in found] == expected
+
+
+@pytest.mark.django_db
+def test_asking_about_the_first_days_of_the_calendar_is_answered_not_overflowed():
+    FreezeWindowFactory(starts_on=datetime.date(2026, 12, 20), ends_on=datetime.date(2027, 1, 3))
+    assert freezes_between(datetime.date.min, datetime.date(1, 2, 1)) == []
