@@ -1,6 +1,6 @@
 """Release health rolled up over every release of the enterprise preset, and the time to load that preset.
 
-Data: the enterprise preset (8,000 releases, ~3,800 of them open, with ~48,000 phases, ~31,000 milestones, ~23,000
+Data: the enterprise preset (8,000 releases, ~3,700 of them open, with ~48,000 phases, ~31,000 milestones, ~23,000
 gates and ~26,000 systems in scope; 10 portfolios, 150 initiatives). Times `load_demo(preset="enterprise")` once
 (what `launchdeck demo --preset enterprise` runs), then measures as the portfolio manager: the roll-up of release
 health for every portfolio node over all its open releases (`selectors.portfolio_release_health`; target median

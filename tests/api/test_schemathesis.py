@@ -149,7 +149,7 @@ FUZZ = {
 # Under pytest 9.2, schemathesis 4.32 gives every operation's item the function's bare node id; parametrizing adds the
 # operation to it, so each (operation, caller) is reported, selected and re-run on its own.
 @pytest.mark.parametrize("caller", [Role.ADMIN], ids=["admin"])
-@settings(max_examples=25, **FUZZ)
+@settings(max_examples=20, **FUZZ)
 def test_api_conforms_to_its_schema(case, caller, auth_headers, in_process_app):
     """No 5xx; status, content type and body as documented, for a caller who may do everything."""
     _fuzz(case, caller, auth_headers)
@@ -157,7 +157,7 @@ def test_api_conforms_to_its_schema(case, caller, auth_headers, in_process_app):
 
 @schema.parametrize()
 @pytest.mark.parametrize("caller", [Role.VIEWER, None], ids=["viewer", "anonymous"])
-@settings(max_examples=12, **FUZZ)
+@settings(max_examples=6, **FUZZ)
 def test_api_refuses_who_may_not(case, caller, auth_headers, in_process_app):
     """The same checks, and: anonymous callers get 401 everywhere, viewers 403 on every write."""
     _fuzz(case, caller, auth_headers)

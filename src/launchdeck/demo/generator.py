@@ -677,8 +677,8 @@ RELEASE_SIZES = {
         "children": (5, 15),
         "in_trains": 0.7,
         "independent": 0.33,
-        "first_day": -560,
-        "last_day": 330,
+        "first_day": -580,
+        "last_day": 340,
         "train_scope": "portfolio",
     },
 }

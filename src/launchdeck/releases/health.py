@@ -25,7 +25,8 @@ The factors and their points (the score is their sum, capped at 100):
 Released and cancelled releases are history: overdue milestones and gates, elapsed time, systems in scope and
 children no longer apply; their score keeps only the schedule slip and the gate history (rejected, overridden).
 
-Status: **red** at a score of 60 or more, **amber** at 30 or more, **green** below 30.
+Status: **red** at a score of 50 or more, **amber** at 25 or more, **green** below 25 — so a rejected gate with two
+overdue milestones and an overdue gate (51) is red, and one rejected gate with two overrides (25) is amber.
 
 Adding risk never lowers the score: every factor grows with its facts, and the train's roll-up only lifts.
 """
@@ -36,8 +37,8 @@ from datetime import date
 
 GREEN, AMBER, RED = "green", "amber", "red"
 STATUS_LABELS = {GREEN: "Green", AMBER: "Amber", RED: "Red"}
-RED_FROM = 60
-AMBER_FROM = 30
+RED_FROM = 50
+AMBER_FROM = 25
 MAX_SCORE = 100
 
 CLOSED = frozenset({"released", "cancelled"})
@@ -102,7 +103,7 @@ class Health:
 
 
 def status_for(score: int) -> str:
-    """The status a score means: red from 60, amber from 30, green below."""
+    """The status a score means: red from RED_FROM, amber from AMBER_FROM, green below."""
     if score >= RED_FROM:
         return RED
     if score >= AMBER_FROM:

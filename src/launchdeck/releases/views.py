@@ -69,7 +69,6 @@ from launchdeck.releases.forms import (
     TrainJoinForm,
     TransitionForm,
 )
-from launchdeck.releases.health import AMBER_FROM, RED_FROM
 from launchdeck.releases.models import (
     Gate,
     GateApproval,
@@ -477,8 +476,6 @@ def release_detail(request, pk: int):
         join_form=join_form,
         may_change=may_change,
         today=datetime.date.today(),
-        health_amber_from=AMBER_FROM,
-        health_red_from=RED_FROM,
         timeline_url=reverse("releases:timeline"),
     )
 
@@ -512,7 +509,7 @@ def release_health(request, pk: int):
     return render(
         request,
         "releases/partials/_release_health.html",
-        {"health": health, "object": release, "health_amber_from": AMBER_FROM, "health_red_from": RED_FROM},
+        {"health": health, "object": release},
     )
 
 
@@ -869,8 +866,6 @@ def _release_overview_oob(request, release) -> str:
         "status_badge": _status_badge(release),
         "transitions": _release_transitions(request.user, release),
         "health": selectors.release_health_for(user=request.user, release=release),
-        "health_amber_from": AMBER_FROM,
-        "health_red_from": RED_FROM,
     }
     badge = format_html(
         '<span id="release-health-badge" hx-swap-oob="true">{}</span>',

@@ -221,18 +221,18 @@ def test_the_score_is_the_sum_of_the_factors_capped_at_100_and_factors_come_in_a
 
 @pytest.mark.parametrize(
     ("score", "status"),
-    [(0, GREEN), (29, GREEN), (30, AMBER), (59, AMBER), (60, RED), (100, RED)],
+    [(0, GREEN), (24, GREEN), (25, AMBER), (49, AMBER), (50, RED), (100, RED)],
 )
-def test_red_from_60_amber_from_30_green_below(score, status):
+def test_red_from_50_amber_from_25_green_below(score, status):
     assert status_for(score) == status
 
 
 def test_thresholds_apply_to_the_summed_factors():
-    assert health(rejected_gates=1, overridden_gates=2).status == GREEN  # 15 + 10 = 25
-    amber = health(rejected_gates=2)
-    assert (amber.status, amber.score) == (AMBER, 30)
-    red = health(rejected_gates=2, overdue_gates=3)
-    assert (red.status, red.score) == (RED, 60)
+    assert health(overdue_milestones=1, overridden_gates=3).status == GREEN  # 8 + 15 = 23
+    amber = health(rejected_gates=1, overridden_gates=2)
+    assert (amber.status, amber.score) == (AMBER, 25)
+    red = health(rejected_gates=1, overdue_milestones=2, overdue_gates=1, overridden_gates=2)
+    assert (red.status, red.score) == (RED, 51)
 
 
 # Released and cancelled releases
