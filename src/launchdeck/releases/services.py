@@ -68,6 +68,7 @@ from launchdeck.releases.models import (
     ReleaseSystem,
     ReleaseTemplate,
 )
+from launchdeck.scheduling.calendar import WorkingCalendar
 
 TEMPLATE_FIELDS = ["name", "description", "release_kind", "is_active"]
 PHASE_TEMPLATE_FIELDS = [
@@ -556,13 +557,15 @@ def _check_train(train: Release, release: Release, *, release_field: str = "rele
 
 
 def _inherit_train_dates(release: Release, train: Release) -> dict[str, list[str]]:
-    """Pair the release's phases with the train's of the same kind (in order) and take their dates and links; widen
-    the release's window to cover its phases. Answers the moved phases with their new dates, for the audit."""
+    """Pair the release's phases with the train's of the same kind (in order) and take their dates and links; their
+    milestones and gates move with them; widen the release's window to cover it all. Answers the moved phases and
+    markers with their new dates, for the audit."""
     train_phases: dict[str, list[Phase]] = defaultdict(list)
     for phase in train.phases.order_by("position", "planned_start"):
         train_phases[phase.kind].append(phase)
     used: dict[str, int] = defaultdict(int)
     moved = {}
+    calendar = working_calendar(release.calendar)
     for phase in release.phases.order_by("position", "planned_start"):
         candidates = train_phases.get(phase.kind, [])
         index = used[phase.kind]
@@ -570,21 +573,55 @@ def _inherit_train_dates(release: Release, train: Release) -> dict[str, list[str
             continue
         used[phase.kind] += 1
         source = candidates[index]
+        old_start, old_end = phase.planned_start, phase.planned_end
         phase.planned_start, phase.planned_end, phase.train_phase = source.planned_start, source.planned_end, source
         phase.version += 1
         phase.save(update_fields=["planned_start", "planned_end", "train_phase", "version", "updated_at"])
         moved[phase.name] = [source.planned_start.isoformat(), source.planned_end.isoformat()]
-    _widen_to_phases(release)
+        for marker, _, new in _carry_markers(phase, old_start, old_end, calendar):
+            moved[marker.name] = [value.isoformat() for value in new.values()]
+    _widen_to_contents(release)
     return moved
 
 
-def _widen_to_phases(release: Release) -> bool:
-    """Stretch the release's planned window over all its phases; whether it changed."""
-    bounds = list(release.phases.values_list("planned_start", "planned_end"))
-    if not bounds:
+def _working_offset(calendar: WorkingCalendar, anchor: datetime.date, day: datetime.date) -> int:
+    """Signed working days from `anchor` to `day`."""
+    if day >= anchor:
+        return calendar.working_days_between(anchor, day)
+    return -calendar.working_days_between(day, anchor)
+
+
+def _carry_markers(phase: Phase, old_start, old_end, calendar: WorkingCalendar) -> list[tuple[object, dict, dict]]:
+    """Keep a moved phase's milestones not yet reached and its open gates where they sat relative to it, in working
+    days from the phase's start (milestones anchored there by their template) or end (the rest). Answers each moved
+    row with its old and new dates."""
+    if (old_start, old_end) == (phase.planned_start, phase.planned_end):
+        return []
+    moved = []
+    for milestone in phase.milestones.filter(actual_date__isnull=True).select_related("template"):
+        at_start = milestone.template is not None and milestone.template.anchor == MilestoneAnchor.PHASE_START
+        old_anchor, new_anchor = (old_start, phase.planned_start) if at_start else (old_end, phase.planned_end)
+        day = calendar.add_working_days(new_anchor, _working_offset(calendar, old_anchor, milestone.planned_date))
+        if day != milestone.planned_date:
+            moved.append((milestone, {"planned_date": milestone.planned_date}, {"planned_date": day}))
+            milestone.planned_date, milestone.version = day, milestone.version + 1
+            milestone.save(update_fields=["planned_date", "version", "updated_at"])
+    for gate in phase.gates.filter(status=GateStatus.OPEN):
+        day = calendar.add_working_days(phase.planned_end, _working_offset(calendar, old_end, gate.due_date))
+        if day != gate.due_date:
+            moved.append((gate, {"due_date": gate.due_date}, {"due_date": day}))
+            gate.due_date, gate.version = day, gate.version + 1
+            gate.save(update_fields=["due_date", "version", "updated_at"])
+    return moved
+
+
+def _widen_to_contents(release: Release) -> bool:
+    """Stretch the release's planned window over all its phases and milestones; whether it changed."""
+    days = [day for bounds in release.phases.values_list("planned_start", "planned_end") for day in bounds]
+    days += list(release.milestones.values_list("planned_date", flat=True))
+    if not days:
         return False
-    start = min([release.planned_start, *(first for first, _ in bounds)])
-    end = max([release.planned_end, *(last for _, last in bounds)])
+    start, end = min([release.planned_start, *days]), max([release.planned_end, *days])
     if (start, end) == (release.planned_start, release.planned_end):
         return False
     release.planned_start, release.planned_end = start, end
@@ -1106,14 +1143,17 @@ def _follow_train_phase(actor, train_phase: Phase) -> None:
         follower.planned_start, follower.planned_end = train_phase.planned_start, train_phase.planned_end
         save(follower)
         old, new = changed_fields(before, snapshot(follower, PHASE_FIELDS))
-        audit_record(
-            actor, "phase.updated", follower, old=old, new=new, reason=f"Follows the train's phase {train_phase}."
-        )
+        reason = f"Follows the train's phase {train_phase}."
+        audit_record(actor, "phase.updated", follower, old=old, new=new, reason=reason)
+        calendar = working_calendar(follower.release.calendar)
+        for marker, old, new in _carry_markers(follower, before["planned_start"], before["planned_end"], calendar):
+            event = "milestone.updated" if isinstance(marker, Milestone) else "gate.updated"
+            audit_record(actor, event, marker, old=old, new=new, reason=f"Moves with its phase {follower}.")
         widened.setdefault(follower.release_id, follower.release)
     for child in widened.values():
         child.refresh_from_db()
         before = snapshot(child, RELEASE_FIELDS)
-        if _widen_to_phases(child):
+        if _widen_to_contents(child):
             bump_version(child, child.version)
             save(child)
             old, new = changed_fields(before, snapshot(child, RELEASE_FIELDS))

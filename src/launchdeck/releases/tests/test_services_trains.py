@@ -11,6 +11,8 @@ from launchdeck.releases import services
 from launchdeck.releases.choices import PhaseKind, ReleaseKind, ReleaseStatus
 from launchdeck.releases.models import Phase, Release
 from launchdeck.releases.tests.factories import (
+    GateFactory,
+    MilestoneFactory,
     PhaseFactory,
     ReleaseFactory,
     TrainFactory,
@@ -257,3 +259,50 @@ def test_a_closed_child_keeps_its_dates_when_the_train_phase_moves(release_manag
         services.phase_update(actor=release_manager, phase=train_sit, version=1, planned_start=D(2026, 4, 13))
     assert written.types == ["phase.updated"]
     assert dates(child)["SIT"][:2] == (D(2026, 4, 6), D(2026, 4, 24))
+
+
+# Milestones and gates move with the phase they sit in
+
+
+def test_inheriting_carries_each_phases_milestones_and_open_gates_in_working_days(release_manager, train, child):
+    sit = child.phases.get(kind="sit")  # 30 March to Friday 10 April; the train's SIT ends Friday 24 April
+    # Two working days before SIT's end (Wednesday 8 April); a gate due on its last day; one reached already.
+    signed_off = MilestoneFactory(release=child, phase=sit, name="SIT sign-off", planned_date=D(2026, 4, 8))
+    reached = MilestoneFactory(
+        release=child, phase=sit, name="Test data ready", planned_date=D(2026, 4, 1), actual_date=D(2026, 4, 1)
+    )
+    exit_gate = GateFactory(release=child, phase=sit, name="SIT exit", due_date=D(2026, 4, 10))
+    decided = GateFactory(release=child, phase=sit, name="SIT entry", due_date=D(2026, 3, 30), status="passed")
+    with events_written() as written:
+        services.release_add_to_train(actor=release_manager, train=train, release=child, inherit_dates=True)
+    assert written.event.new_data["phases"]["SIT sign-off"] == ["2026-04-22"]
+    assert written.event.new_data["phases"]["SIT exit"] == ["2026-04-24"]
+    signed_off.refresh_from_db(), reached.refresh_from_db(), exit_gate.refresh_from_db(), decided.refresh_from_db()
+    assert (signed_off.planned_date, signed_off.version) == (D(2026, 4, 22), 2)
+    assert reached.planned_date == D(2026, 4, 1)  # reached: history, not plan
+    assert exit_gate.due_date == D(2026, 4, 24)
+    assert decided.due_date == D(2026, 3, 30)  # decided: stays where it was decided
+
+
+def test_a_milestone_past_its_phase_end_widens_the_inheriting_release(release_manager, train, child):
+    uat = child.phases.get(kind="uat")  # ends Friday 24 April; the release ends 15 May; the train's UAT ends 22 May
+    MilestoneFactory(release=child, phase=uat, name="Deploy", kind="deploy", planned_date=D(2026, 5, 15))
+    services.release_add_to_train(actor=release_manager, train=train, release=child, inherit_dates=True)
+    # 15 working days after UAT's old end, after its new end: Friday 12 June.
+    assert child.milestones.get(name="Deploy").planned_date == D(2026, 6, 12)
+    assert Release.objects.get(pk=child.pk).planned_end == D(2026, 6, 12)
+
+
+def test_moving_a_train_phase_carries_the_followers_milestones_audited(release_manager, train, child):
+    services.release_add_to_train(actor=release_manager, train=train, release=child, inherit_dates=True)
+    sit = child.phases.get(kind="sit")  # now 6 to 24 April
+    milestone = MilestoneFactory(release=child, phase=sit, name="SIT sign-off", planned_date=D(2026, 4, 22))
+    train_sit = Phase.objects.get(release=train, kind="sit")
+    with events_written() as written:
+        services.phase_update(actor=release_manager, phase=train_sit, version=1, planned_end=D(2026, 5, 1))
+    assert written.types == ["phase.updated", "phase.updated", "milestone.updated"]
+    assert (written.events[2].object_id, written.events[2].new_data) == (
+        str(milestone.pk),
+        {"planned_date": "2026-04-29"},
+    )
+    assert "Moves with its phase" in written.events[2].reason
