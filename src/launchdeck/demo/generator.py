@@ -1794,6 +1794,9 @@ def _write_in_bulk(plans: list, result: DemoResult) -> None:
                     kind="automatic",
                     text=check_label(key),
                     check_key=key,
+                    # As recorded when the gate was decided; an overridden gate was let through without them.
+                    is_met=gate.row.status in ("passed", "rejected"),
+                    met_at=gate.decided_at if gate.row.status != "open" else None,
                 )
                 for index, key in enumerate(template.checks)
             ]

@@ -11,6 +11,7 @@ from launchdeck.releases.choices import (
     GATE_MET_STATUSES,
     ApprovalDecision,
     CriterionKind,
+    GateStatus,
     PhaseStatus,
     ReleaseKind,
     ReleaseStatus,
@@ -75,10 +76,17 @@ def run_check(key: str, gate) -> CheckResult:
 
 def evaluate_gate(gate) -> GateEvaluation:
     """Which of the gate's criteria hold (checklist items ticked, automatic checks passing) and which approver
-    roles have not approved yet."""
+    roles have not approved yet. Automatic checks run live on an open gate; on a decided one they read as recorded
+    when it was decided (`record_check_results`)."""
     evaluation = GateEvaluation()
+    decided = gate.status != GateStatus.OPEN
     for criterion in gate.criteria.all():
-        if criterion.kind == CriterionKind.AUTOMATIC:
+        if criterion.kind == CriterionKind.AUTOMATIC and decided:
+            # A decided gate is history: its checks read as they stood when it was decided, not as they run today.
+            ok, detail = criterion.is_met, "Held when the gate was decided" if criterion.is_met else "Did not hold"
+            if not ok:
+                evaluation.unmet.append(f"{criterion.text}: {detail.lower()}")
+        elif criterion.kind == CriterionKind.AUTOMATIC:
             result = run_check(criterion.check_key, gate)
             ok, detail = result.ok, result.detail
             if not ok:
@@ -91,6 +99,15 @@ def evaluate_gate(gate) -> GateEvaluation:
     approved = {approval.role for approval in gate.approvals.all() if approval.decision == ApprovalDecision.APPROVED}
     evaluation.approvals_missing = [role for role in gate.approver_roles or () if role not in approved]
     return evaluation
+
+
+def record_check_results(gate, *, at) -> None:
+    """Keep what each automatic check said at the moment `gate` is decided, so its history does not change later."""
+    for criterion in gate.criteria.all():
+        if criterion.kind == CriterionKind.AUTOMATIC:
+            criterion.is_met = run_check(criterion.check_key, gate).ok
+            criterion.met_at = at
+            criterion.save(update_fields=["is_met", "met_at"])
 
 
 # Built-in checks

@@ -36,7 +36,7 @@ from launchdeck.core.services import (
 )
 from launchdeck.org.calendars import working_calendar
 from launchdeck.releases import workflow
-from launchdeck.releases.checks import check_label, evaluate_gate, gate_checks
+from launchdeck.releases.checks import check_label, evaluate_gate, gate_checks, record_check_results
 from launchdeck.releases.choices import (
     CLOSED_STATUSES,
     GATE_MET_STATUSES,
@@ -1450,6 +1450,7 @@ def gate_decide(*, actor, gate: Gate, role: str, decision: str, comment: str = "
         if approved.issuperset(current.approver_roles or ()):
             status = GateStatus.PASSED
     if status:
+        record_check_results(current, at=approval.decided_at)
         bump_version(current, current.version)
         current.status, current.decided_at = status, approval.decided_at
         current.save(update_fields=["status", "decided_at", "version", "updated_at"])
@@ -1470,8 +1471,10 @@ def gate_override(*, actor, gate: Gate, reason: str) -> Gate:
     if current.status in GATE_MET_STATUSES:
         raise Conflict(f"The gate {current.name} is already {GateStatus(current.status).label.lower()}.")
     before = _gate_data(current)
+    decided_at = _now()
+    record_check_results(current, at=decided_at)
     bump_version(current, current.version)
-    current.status, current.override_reason, current.decided_at = GateStatus.OVERRIDDEN, reason, _now()
+    current.status, current.override_reason, current.decided_at = GateStatus.OVERRIDDEN, reason, decided_at
     current.overridden_by = actor if actor is not None and actor.is_authenticated else None
     save(current)
     audit_record(

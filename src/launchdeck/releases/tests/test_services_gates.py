@@ -567,3 +567,36 @@ def test_an_approval_needs_the_automatic_checks_to_pass(quality_manager):
     Gate.objects.exclude(pk=gate.pk).update(status=GateStatus.PASSED)
     decide(quality_manager, gate, "quality_manager")
     assert fresh(gate).status == GateStatus.PASSED
+
+
+# A decided gate is history
+
+
+def test_a_decided_gates_automatic_checks_read_as_they_stood_when_it_was_decided(
+    release_manager, quality_manager, gate
+):
+    deploy = MilestoneFactory(release=gate.release, name="Deploy", kind=MilestoneKind.DEPLOY)
+    check = GateCriterionFactory(
+        gate=gate, kind=CriterionKind.AUTOMATIC, text="No deploy in a freeze", check_key="no_milestone_in_freeze"
+    )
+    tick_all(gate)
+    decide(quality_manager, gate, "quality_manager")
+    decide(release_manager, gate, "release_manager")
+    check.refresh_from_db()
+    assert check.is_met and check.met_at == fresh(gate).decided_at
+    # A freeze declared afterwards fails the check when it runs, but the passed gate keeps what it said then.
+    FreezeWindowFactory(starts_on=deploy.planned_date, ends_on=deploy.planned_date)
+    assert not checks.run_check("no_milestone_in_freeze", fresh(gate)).ok
+    assert checks.evaluate_gate(fresh(gate)).unmet == []
+
+
+def test_an_override_records_the_checks_that_did_not_hold(release_manager, gate):
+    deploy = MilestoneFactory(release=gate.release, name="Deploy", kind=MilestoneKind.DEPLOY)
+    FreezeWindowFactory(starts_on=deploy.planned_date, ends_on=deploy.planned_date)
+    check = GateCriterionFactory(
+        gate=gate, kind=CriterionKind.AUTOMATIC, text="No deploy in a freeze", check_key="no_milestone_in_freeze"
+    )
+    services.gate_override(actor=release_manager, gate=gate, reason="Emergency fix agreed with the CAB")
+    check.refresh_from_db()
+    assert not check.is_met and check.met_at is not None
+    assert "No deploy in a freeze: did not hold" in checks.evaluate_gate(fresh(gate)).unmet
