@@ -1,5 +1,6 @@
 """Helpers every domain service uses: validate a row, save it or report the conflict, and diff what changed."""
 
+import datetime
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS
@@ -139,6 +140,25 @@ def check_end_after_start(start, end, *, field: str = "end") -> None:
     """The one wording of "a window ends on or after its start", on the end field."""
     if start and end and end < start:
         raise ValidationFailed.field(field, "The end date cannot be before the start date.")
+
+
+FIRST_PLAUSIBLE_DAY, LAST_PLAUSIBLE_DAY = datetime.date(1900, 1, 1), datetime.date(2999, 12, 31)
+IMPLAUSIBLE_DATE_MESSAGE = "Enter a date between the years 1900 and 2999."
+
+
+def is_plausible_date(day: datetime.date | None) -> bool:
+    """Whether a date can be part of a plan: years 1900 to 2999 (an empty date is left to the caller's rules).
+
+    Typed years such as 0202 or 9999 are mistakes, and would overflow the date arithmetic of a plan.
+    """
+    return day is None or FIRST_PLAUSIBLE_DAY <= day <= LAST_PLAUSIBLE_DAY
+
+
+def require_plausible_dates(**days: datetime.date | None) -> None:
+    """Refuse, on its field, the first date given that lies outside the plausible years."""
+    for field, day in days.items():
+        if not is_plausible_date(day):
+            raise ValidationFailed.field(field, IMPLAUSIBLE_DATE_MESSAGE)
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> tuple[int, str]:

@@ -31,7 +31,7 @@ from launchdeck.org.calendars import working_calendar
 from launchdeck.org.models import Calendar
 from launchdeck.portfolio.models import Initiative, Portfolio, Project
 from launchdeck.releases import selectors, services, workflow
-from launchdeck.releases.checks import evaluate_gate
+from launchdeck.releases.checks import evaluate_gate, evaluate_gates
 from launchdeck.releases.choices import FreezeCategory, FreezeScope, ReleaseKind, ReleaseStatus
 from launchdeck.releases.freezes import deploy_milestones_in_freeze
 from launchdeck.releases.layout import template_layout
@@ -238,9 +238,9 @@ def _release(request, pk: int) -> Release:
     return Release.objects.restrict(request.auth).get_visible(pk=pk)
 
 
-def _evaluated(gate: Gate) -> Gate:
+def _evaluated(gate: Gate, evaluation=None) -> Gate:
     """The gate with its evaluation attached: each criterion's result, the unmet ones, the missing approvals."""
-    evaluation = evaluate_gate(gate)
+    evaluation = evaluation or evaluate_gate(gate)
     for criterion, ok, detail in evaluation.criteria:
         criterion.ok, criterion.detail = ok, detail
     gate.criteria_rows = [criterion for criterion, _, _ in evaluation.criteria]
@@ -285,7 +285,9 @@ def _release_out(request, pk: int) -> Release:
     release = selectors.release_get(user=request.auth, pk=pk)  # everything below prefetched
     release.phase_rows = list(release.phases.all())
     release.milestone_rows = _flag_freezes(release.pk, list(release.milestones.all()))
-    release.gate_rows = [_evaluated(gate) for gate in release.gates.all()]
+    gates = list(release.gates.all())
+    evaluations = evaluate_gates(gates)  # per-release checks run once for all the gates
+    release.gate_rows = [_evaluated(gate, evaluations[gate.pk]) for gate in gates]
     release.scope_rows = list(release.scope.all())
     release.child_ids = [child.pk for child in release.children.all()]
     release.allowed_transitions = workflow.allowed_transitions(request.auth, release)

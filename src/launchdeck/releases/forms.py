@@ -9,6 +9,7 @@ from launchdeck.accounts.models import User
 from launchdeck.accounts.roles import Role
 from launchdeck.catalog.models import System
 from launchdeck.core.forms import DateInput, StyledForm
+from launchdeck.core.services import IMPLAUSIBLE_DATE_MESSAGE, is_plausible_date
 from launchdeck.org.models import Calendar, Department
 from launchdeck.portfolio.forms import MonthField, SearchForm, VersionedForm
 from launchdeck.portfolio.models import Initiative, Portfolio, Project
@@ -318,13 +319,12 @@ class TrainJoinForm(StyledForm):
 # Timeline, calendar and impact matrix
 
 TIMELINE_GROUPINGS = [("train", "Train"), ("portfolio", "Portfolio"), ("system", "System")]
-YEARS = range(1900, 3000)
 
 
 def _plausible(day: datetime.date | None) -> datetime.date | None:
     """Refuse dates out of any plan (typed years such as 0202 or 9999 would also overflow the date arithmetic)."""
-    if day is not None and day.year not in YEARS:
-        raise forms.ValidationError("Enter a date between the years 1900 and 2999.")
+    if not is_plausible_date(day):
+        raise forms.ValidationError(IMPLAUSIBLE_DATE_MESSAGE)
     return day
 
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
+from django.db.models import IntegerField
+from django.db.models.functions import Coalesce
 
 from launchdeck.releases.choices import FreezeCategory, FreezeScope, MilestoneKind, Recurrence
 from launchdeck.releases.models import FreezeWindow, Milestone, Release, ReleaseSystem
@@ -22,6 +24,23 @@ _STEPS = {
 MAX_OCCURRENCES = 1000
 # The longest a window may last; services refuse longer ones.
 MAX_LENGTH_DAYS = 366
+
+
+def release_portfolio(release: str = "") -> Coalesce:
+    """THE rule for the portfolio a release belongs to, as a query expression: its own portfolio, else its
+    initiative's, else its project's initiative's (None when none of them has one).
+
+    Filters, the timeline's grouping, the portfolio roll-up and report, and the freeze rule all read it from here:
+    `Release.objects.annotate(belongs_to=release_portfolio())`, or from a row that points at a release,
+    `Milestone.objects.annotate(belongs_to=release_portfolio("release"))`.
+    """
+    prefix = f"{release}__" if release else ""
+    return Coalesce(
+        f"{prefix}portfolio",
+        f"{prefix}initiative__portfolio",
+        f"{prefix}project__initiative__portfolio",
+        output_field=IntegerField(),
+    )
 
 
 @dataclass(frozen=True)
@@ -96,7 +115,8 @@ def freezes_between(start: date, end: date, *, category: str | None = None) -> l
 
 
 def freeze_applies(occurrence: FreezeOccurrence, *, portfolio_id: int | None, system_ids: set[int]) -> bool:
-    """Whether a freeze covers a release in `portfolio_id` touching `system_ids`.
+    """Whether a freeze covers a release in `portfolio_id` (the one it belongs to: `release_portfolio`) touching
+    `system_ids`.
 
     Organisation-wide freezes cover every release; portfolio freezes the releases of those portfolios; system
     freezes the releases with any of those systems in scope. Environment freezes govern bookings, not releases.
@@ -129,7 +149,11 @@ def deploy_milestones_in_freeze(release_ids: list[int]) -> dict[int, list[tuple[
     occurrences = freezes_between(min(days), max(days), category=FreezeCategory.DEPLOYMENT)
     if not occurrences:
         return {}
-    portfolios = dict(Release.objects.filter(pk__in=release_ids).values_list("pk", "portfolio_id"))
+    portfolios = dict(
+        Release.objects.filter(pk__in=release_ids)
+        .annotate(belongs_to=release_portfolio())
+        .values_list("pk", "belongs_to")
+    )
     systems: dict[int, set[int]] = defaultdict(set)
     if any(occurrence.scope == FreezeScope.SYSTEMS for occurrence in occurrences):
         for release_id, system_id in ReleaseSystem.objects.filter(release_id__in=release_ids).values_list(

@@ -7,8 +7,10 @@ computes health. `releases.selectors.release_health_facts` gathers the facts (a 
 
 The factors and their points (the score is their sum, capped at 100):
 
-- ``schedule_slip``: 1 point per working day (Monday to Friday) the planned end lies past the baseline end, up to
-  30. None without a baseline, none for a release planned to end on or before it.
+- ``schedule_slip``: 1 point per working day the planned end lies past the baseline end, counted on the release's
+  working calendar (weekends, public holidays and closures: `HealthFacts.slip_working_days`, worked out by the
+  selector with `launchdeck.scheduling.calendar`), up to 30. None without a baseline, none for a release planned to
+  end on or before it, none when the days between are all non-working.
 - ``overdue_milestones``: 8 points per milestone not reached whose planned date is before today, up to 24.
 - ``overdue_gates``: 10 points per gate still open whose due date is before today, up to 30.
 - ``rejected_gates``: 15 points per rejected gate, up to 30.
@@ -58,7 +60,9 @@ class HealthFacts:
     """Everything `release_health` needs about one release, counted as of the day the facts were gathered.
 
     `progress` is the phases' % complete weighted by each phase's length (None without phases);
-    `systems_by_tier` counts the systems in scope of tiers 1, 2, 3 and 4; `children` are a train's child releases.
+    `systems_by_tier` counts the systems in scope of tiers 1, 2, 3 and 4; `children` are a train's child releases;
+    `slip_working_days` is how many working days of the release's calendar lie after `baseline_end` up to and
+    including `planned_end` (None without a baseline or when it ends on or before it).
     """
 
     release_id: int
@@ -68,6 +72,7 @@ class HealthFacts:
     kind: str = "project"
     status: str = "planned"
     baseline_end: date | None = None
+    slip_working_days: int | None = None
     overdue_milestones: int = 0
     oldest_overdue_milestone: date | None = None
     overdue_gates: int = 0
@@ -139,16 +144,14 @@ def release_health(facts: HealthFacts, *, today: date, known: Mapping[int, Healt
 
 
 def _schedule_slip(facts: HealthFacts, today: date) -> Factor | None:
-    if facts.baseline_end is None or facts.planned_end <= facts.baseline_end:
-        return None
-    days = weekdays_after(facts.baseline_end, facts.planned_end)
-    if days <= 0:
+    days = facts.slip_working_days
+    if facts.baseline_end is None or facts.planned_end <= facts.baseline_end or not days or days <= 0:
         return None
     span = _span(facts.baseline_end, facts.planned_end, today)
     return Factor(
         "schedule_slip",
         "Schedule slip",
-        f"Planned end moved {_count(days, 'working day')} past its baseline ({span}).",
+        f"Planned end moved {_count(days, 'working day')} past its baseline ({span}), on the release's calendar.",
         min(SLIP_CAP, days * SLIP_POINTS_PER_DAY),
     )
 
@@ -288,20 +291,7 @@ _CLOSED_RULES = (_schedule_slip, _rejected_gates, _overridden_gates)
 # Words and days
 
 
-# _EXTRA_WEEKDAYS[weekday][rest]: Monday-to-Friday days among the `rest` days after a day of that weekday.
-_EXTRA_WEEKDAYS = tuple(
-    tuple(sum(1 for step in range(1, rest + 1) if (first + step) % 7 < 5) for rest in range(7)) for first in range(7)
-)
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def weekdays_after(start: date, end: date) -> int:
-    """Monday-to-Friday days after `start` up to and including `end` (0 when `end` is not after `start`)."""
-    days = (end - start).days
-    if days <= 0:
-        return 0
-    weeks, rest = divmod(days, 7)
-    return weeks * 5 + _EXTRA_WEEKDAYS[start.weekday()][rest]
 
 
 def _count(number: int, noun: str) -> str:

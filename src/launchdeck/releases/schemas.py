@@ -12,6 +12,7 @@ from ninja import Field, Schema
 
 from launchdeck.accounts.roles import Role
 from launchdeck.core.api import Id, StrictIn, Version
+from launchdeck.core.services import FIRST_PLAUSIBLE_DAY, LAST_PLAUSIBLE_DAY
 from launchdeck.releases.choices import (
     ApprovalDecision,
     CriterionKind,
@@ -30,8 +31,7 @@ from launchdeck.releases.choices import (
 )
 
 # Dates anywhere near the ends of the calendar would overflow working-day and recurrence arithmetic.
-FIRST_DAY, LAST_DAY = datetime.date(1900, 1, 1), datetime.date(2999, 12, 31)
-Day = Annotated[datetime.date, Field(ge=FIRST_DAY, le=LAST_DAY)]
+Day = Annotated[datetime.date, Field(ge=FIRST_PLAUSIBLE_DAY, le=LAST_PLAUSIBLE_DAY)]
 NAME = Field(min_length=1, max_length=150)
 SHORT_NAME = Field(min_length=1, max_length=100)
 TEXT = Field("", max_length=5000)

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
 
+import numpy as np
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
@@ -25,6 +26,7 @@ from django.db.models import (
     F,
     Func,
     IntegerField,
+    Max,
     Min,
     OuterRef,
     Prefetch,
@@ -44,21 +46,33 @@ from launchdeck.audit.models import AuditEvent
 from launchdeck.catalog.graph import adjacency, closure
 from launchdeck.catalog.models import System, SystemDependency
 from launchdeck.core.errors import NotFound, ValidationFailed
+from launchdeck.org.calendars import working_calendar
+from launchdeck.org.models import Calendar
 from launchdeck.portfolio.choices import IMPACT_ORDER, RAID_KINDS
 from launchdeck.portfolio.models import Initiative, Portfolio, RegisterItem
 from launchdeck.releases import checks
 from launchdeck.releases.choices import (
     CLOSED_STATUSES,
     ApprovalDecision,
+    FreezeCategory,
+    FreezeScope,
     GateStatus,
     MilestoneKind,
     PhaseKind,
     PhaseStatus,
+    Recurrence,
     ReleaseKind,
     ReleaseStatus,
     SystemImpact,
 )
-from launchdeck.releases.freezes import deploy_milestones_in_freeze, freezes_between
+from launchdeck.releases.freezes import (
+    FreezeOccurrence,
+    deploy_milestones_in_freeze,
+    freeze_applies,
+    freeze_occurrences,
+    freezes_between,
+    release_portfolio,
+)
 from launchdeck.releases.health import AMBER, GREEN, RED, Health, HealthFacts, release_health
 from launchdeck.releases.models import (
     FreezeWindow,
@@ -74,6 +88,7 @@ from launchdeck.releases.models import (
     ReleaseSystem,
     ReleaseTemplate,
 )
+from launchdeck.scheduling.calendar import STANDARD
 
 MAX_TIMELINE_DAYS = 3 * 366
 MAX_MATRIX_MONTHS = 24
@@ -221,15 +236,6 @@ def _visible_systems(scope: QuerySet[ReleaseSystem], user) -> QuerySet[ReleaseSy
     return scope
 
 
-def _portfolio_q(portfolio_id: int) -> Q:
-    """A release belongs to a portfolio directly, through its initiative or through its project's initiative."""
-    return (
-        Q(portfolio_id=portfolio_id)
-        | Q(initiative__portfolio_id=portfolio_id)
-        | Q(project__initiative__portfolio_id=portfolio_id)
-    )
-
-
 def filter_releases(releases: QuerySet[Release], filters: Mapping | None) -> QuerySet[Release]:
     """Narrow `releases` by the release filters (see `release_list`); empty values are ignored."""
     filters = dict(filters or {})
@@ -245,7 +251,7 @@ def filter_releases(releases: QuerySet[Release], filters: Mapping | None) -> Que
     if train := filters.get("train"):
         releases = releases.filter(train_id=getattr(train, "pk", train))
     if portfolio := filters.get("portfolio"):
-        releases = releases.filter(_portfolio_q(getattr(portfolio, "pk", portfolio)))
+        releases = releases.alias(belongs_to=release_portfolio()).filter(belongs_to=getattr(portfolio, "pk", portfolio))
     if initiative := filters.get("initiative"):
         initiative = getattr(initiative, "pk", initiative)
         releases = releases.filter(Q(initiative_id=initiative) | Q(project__initiative_id=initiative))
@@ -276,10 +282,10 @@ def release_list(*, user, filters: Mapping | None = None) -> QuerySet[Release]:
     """Releases with train, owner and links, how many children and systems in scope, by planned start.
 
     `filters` (each optional): `search` (in the name), `kind` and `status` (one or several), `open` (draft,
-    planned or in progress), `train`, `portfolio` (the release's own, its initiative's or its project's initiative's
-    portfolio; not sub-portfolios), `initiative` (directly or through the project), `project`, `department` (the
-    sponsoring department of the initiative or of the project's initiative), `system` (in scope), `owner`, and
-    `start` / `end` (releases whose planned window overlaps them).
+    planned or in progress), `train`, `portfolio` (the portfolio the release belongs to by `release_portfolio`: its
+    own, else its initiative's, else its project's initiative's; not sub-portfolios), `initiative` (directly or
+    through the project), `project`, `department` (the sponsoring department of the initiative or of the project's
+    initiative), `system` (in scope), `owner`, and `start` / `end` (releases whose planned window overlaps them).
     """
     releases = (
         _visible(user)
@@ -381,13 +387,48 @@ def _as_number(value) -> float:
     return float(value or 0)
 
 
+def _slip_working_days(rows) -> dict[int, int]:
+    """`{release id: working days after its baseline end up to its planned end}` for the rows (of
+    `release_health_facts`) planned to end after their baseline, each counted on its release's working calendar.
+
+    In bulk: the rows grouped by calendar, each calendar read and built once (two queries when any release has one)
+    and counted with one numpy call for all its releases.
+    """
+    slipped: dict[int | None, list[tuple[int, date, date]]] = defaultdict(list)
+    for pk, *_, planned_end, baseline_end, _, calendar_id in rows:
+        if baseline_end is None:
+            continue
+        planned_end, baseline_end = _as_day(planned_end), _as_day(baseline_end)
+        if planned_end > baseline_end:
+            slipped[calendar_id].append((pk, baseline_end, planned_end))
+    if not slipped:
+        return {}
+    stored = [pk for pk in slipped if pk is not None]
+    calendars = {
+        calendar.pk: working_calendar(calendar)
+        for calendar in (Calendar.objects.filter(pk__in=stored).prefetch_related("closures") if stored else ())
+    }
+    one_day = np.timedelta64(1, "D")
+    slips = {}
+    for calendar_id, items in slipped.items():
+        calendar = calendars.get(calendar_id, STANDARD)
+        ids, baselines, planned = zip(*items, strict=True)
+        # Days after the baseline end up to and including the planned end: [baseline + 1, planned + 1).
+        counted = calendar.working_days_between_many(
+            np.asarray(baselines, dtype="datetime64[D]") + one_day, np.asarray(planned, dtype="datetime64[D]") + one_day
+        )
+        slips.update(zip(ids, counted.tolist(), strict=True))
+    return slips
+
+
 def release_health_facts(releases=None, *, today: date) -> dict[int, HealthFacts]:
     """The `HealthFacts` of some releases as of `today`, a train's with its children's.
 
     `releases` is None (every release), release ids, or a queryset of releases (read as a subquery, so thousands
     cost no more than a few). Five queries whatever the number: the releases, then per release in one aggregate
     each its overdue milestones, its gates by state, its phases' duration-weighted progress and its systems in
-    scope by tier. No restriction: callers pass the releases the user may see.
+    scope by tier; two more when slipped releases have their own working calendars (the slip is counted in working
+    days of each release's calendar). No restriction: callers pass the releases the user may see.
     """
     wanted: set[int] | None = None
     if releases is None:
@@ -412,13 +453,23 @@ def release_health_facts(releases=None, *, today: date) -> dict[int, HealthFacts
     )
     rows = _plain_rows(
         rows_query.annotate(asked=asked).values_list(
-            "pk", "name", "kind", "status", "train_id", "planned_start", "planned_end", "baseline_end", "asked"
+            "pk",
+            "name",
+            "kind",
+            "status",
+            "train_id",
+            "planned_start",
+            "planned_end",
+            "baseline_end",
+            "asked",
+            "calendar_id",
         )
     )
     if wanted is not None and chosen is None:
         rows = [row for row in rows if row[0] in wanted or row[4] in wanted]
     if not rows:
         return {}
+    slips = _slip_working_days(rows)
     scope = {} if chosen is None else {"release_id__in": rows_query.values("pk")}
 
     overdue_milestones = {
@@ -478,7 +529,7 @@ def release_health_facts(releases=None, *, today: date) -> dict[int, HealthFacts
     own: dict[int, HealthFacts] = {}
     shown: list[int] = []
     children: dict[int, list[int]] = defaultdict(list)
-    for pk, name, kind, status, train_id, planned_start, planned_end, baseline_end, is_asked in rows:
+    for pk, name, kind, status, train_id, planned_start, planned_end, baseline_end, is_asked, _ in rows:
         milestone_count, milestone_oldest = overdue_milestones.get(pk, no_milestones)
         gate_overdue, gate_oldest, rejected, overridden = gates.get(pk, no_gates)
         own[pk] = HealthFacts(
@@ -489,6 +540,7 @@ def release_health_facts(releases=None, *, today: date) -> dict[int, HealthFacts
             kind=kind,
             status=status,
             baseline_end=_as_day(baseline_end),
+            slip_working_days=slips.get(pk),
             overdue_milestones=milestone_count,
             oldest_overdue_milestone=milestone_oldest,
             overdue_gates=gate_overdue,
@@ -625,10 +677,6 @@ def _check_window(start: date, end: date, *, most_days: int = MAX_TIMELINE_DAYS)
         raise ValidationFailed.field("end", "Show at most three years at a time.")
 
 
-def _effective_portfolio(portfolio_id, initiative_portfolio_id, project_portfolio_id):
-    return portfolio_id or initiative_portfolio_id or project_portfolio_id
-
-
 @_bulk()
 def timeline_data(
     *,
@@ -663,20 +711,10 @@ def timeline_data(
     )
     rows = _plain_rows(
         releases.order_by("planned_start", "name", "pk")
-        .annotate(start_text=DateText("planned_start"), end_text=DateText("planned_end"))
-        .values_list(
-            "pk",
-            "name",
-            "kind",
-            "status",
-            "train_id",
-            "train__name",
-            "start_text",
-            "end_text",
-            "portfolio_id",
-            "initiative__portfolio_id",
-            "project__initiative__portfolio_id",
+        .annotate(
+            start_text=DateText("planned_start"), end_text=DateText("planned_end"), belongs_to=release_portfolio()
         )
+        .values_list("pk", "name", "kind", "status", "train_id", "train__name", "start_text", "end_text", "belongs_to")
     )
     release_url = _release_url()
     result = {
@@ -760,7 +798,7 @@ def timeline_data(
         if any(keys == [STANDALONE_GROUP] for keys in membership.values()):
             groups[STANDALONE_GROUP] = {"id": STANDALONE_GROUP, "label": STANDALONE_LABEL, "url": None}
     elif group_by == "portfolio":
-        owners = {row[0]: _effective_portfolio(*row[8:11]) for row in rows}
+        owners = {row[0]: row[8] for row in rows}
         portfolio_url = _url_maker("portfolio:portfolio_view", "/portfolio/portfolios/{pk}/view/")
         names = dict(
             Portfolio.objects.restrict(user, "view")
@@ -793,7 +831,7 @@ def timeline_data(
     result["groups"] = list(groups.values())
 
     unknown = Health(status=GREEN, score=0)
-    for pk, name, kind, release_status, train_id, _, first, last, *_ in rows:
+    for pk, name, kind, release_status, train_id, _, first, last, _ in rows:
         rated = health.get(pk, unknown)
         result["releases"].append(
             {
@@ -1325,8 +1363,10 @@ def _counts(statuses: Iterable[str]) -> dict:
 
 def portfolio_status_report(*, user, portfolio: Portfolio, today: date | None = None) -> dict:
     """The portfolio status report for a portfolio and everything under it: each initiative with its releases
-    (status, dates, health and score, slip against the baseline, next milestone, open gates), releases of the
-    portfolios with no initiative, and the green / amber / red totals. Ten queries whatever the size."""
+    (status, dates, health and score, slip against the baseline, next milestone, open gates), the releases with no
+    initiative shown here, and the green / amber / red totals. A release is in it when the portfolio it belongs to
+    (`release_portfolio`: its own, else its initiative's, else its project's initiative's) is in the subtree. Ten
+    queries whatever the size."""
     today = _today(today)
     subtree = _portfolio_subtree(user, portfolio.pk)
     initiatives = list(
@@ -1335,7 +1375,7 @@ def portfolio_status_report(*, user, portfolio: Portfolio, today: date | None = 
         .select_related("portfolio", "department")
         .order_by("portfolio__name", "name")
     )
-    initiative_ids = [initiative.pk for initiative in initiatives]
+    shown_initiatives = {initiative.pk for initiative in initiatives}
     pending = Milestone.objects.filter(release=OuterRef("pk"), actual_date__isnull=True).order_by(
         "planned_date", "name"
     )
@@ -1348,11 +1388,8 @@ def portfolio_status_report(*, user, portfolio: Portfolio, today: date | None = 
     )
     rows = list(
         _visible(user)
-        .filter(
-            Q(initiative_id__in=initiative_ids)
-            | Q(project__initiative_id__in=initiative_ids)
-            | Q(portfolio_id__in=subtree, initiative__isnull=True, project__isnull=True)
-        )
+        .alias(belongs_to=release_portfolio())
+        .filter(belongs_to__in=subtree)
         .annotate(
             next_milestone=Subquery(pending.values("name")[:1]),
             next_milestone_date=Subquery(pending.values("planned_date")[:1]),
@@ -1382,7 +1419,8 @@ def portfolio_status_report(*, user, portfolio: Portfolio, today: date | None = 
     by_initiative: dict[int | None, list[dict]] = defaultdict(list)
     for row in rows:
         rated = health.get(row["pk"], Health(status=GREEN, score=0))
-        by_initiative[row["initiative_id"] or row["project__initiative_id"]].append(
+        initiative_id = row["initiative_id"] or row["project__initiative_id"]
+        by_initiative[initiative_id if initiative_id in shown_initiatives else None].append(
             {
                 "id": row["pk"],
                 "name": row["name"],
@@ -1530,12 +1568,12 @@ def portfolio_release_health(
         _visible(user)
         .filter(status__in=OPEN_STATUSES)
         .order_by()
-        .values_list("pk", "name", "portfolio_id", "initiative__portfolio_id", "project__initiative__portfolio_id")
+        .annotate(belongs_to=release_portfolio())
+        .values_list("pk", "name", "belongs_to")
     )
     entries: dict[int, list] = defaultdict(list)
-    for pk, name, *owners in rows:
+    for pk, name, node in rows:
         rated = health.get(pk)
-        node = _effective_portfolio(*owners)
         if rated is None or node is None:
             continue
         entry = (pk, name, rated.score, rated.status)
@@ -1561,7 +1599,8 @@ def portfolio_release_health(
 def template_list(
     *, user, search: str | None = None, release_kind: str | None = None, is_active: bool | None = None
 ) -> QuerySet[ReleaseTemplate]:
-    """Release templates with how many phases, gates and releases each has, by name."""
+    """Release templates with how many phases, gates and releases each has and how many working days the lifecycle
+    runs (`working_days`), by name."""
     templates = (
         ReleaseTemplate.objects.restrict(user, "view")
         .annotate(
@@ -1592,6 +1631,18 @@ def template_list(
                     .values("template")
                     .annotate(count=Count("id"))
                     .values("count")
+                ),
+                Value(0),
+            ),
+            # The lifecycle's length: from the release's start to the end of its last phase, in working days (what
+            # `layout.template_layout` lays out: a phase ends start_offset_days + duration_days working days in).
+            working_days=Coalesce(
+                Subquery(
+                    PhaseTemplate.objects.filter(template=OuterRef("pk"))
+                    .order_by()
+                    .values("template")
+                    .annotate(days=Max(F("start_offset_days") + F("duration_days")))
+                    .values("days")
                 ),
                 Value(0),
             ),
@@ -1673,3 +1724,67 @@ def freeze_list(*, user, filters: Mapping | None = None) -> QuerySet[FreezeWindo
 
 def freeze_get(*, user, pk: int) -> FreezeWindow:
     return freeze_list(user=user).get_visible(pk=pk)
+
+
+def freeze_affected_releases(
+    *, user, window: FreezeWindow, today: date | None = None, lookahead_days: int = 3 * 366
+) -> list[dict]:
+    """Deploy milestones of releases `user` sees planned inside an occurrence of `window` that covers their release
+    (by the one rule, `freezes.freeze_applies`, on the portfolio each release belongs to): for a one-off freeze its
+    days, for a recurring one from a year before `today` to `lookahead_days` after it. Each row is
+    `{"release": Release, "milestone": Milestone}`, by date. Three queries.
+    """
+    if window.category != FreezeCategory.DEPLOYMENT or window.scope == FreezeScope.ENVIRONMENTS:
+        return []
+    today = _today(today)
+    if window.recurrence == Recurrence.NONE:
+        first, last = window.starts_on, window.ends_on
+    else:
+        first, last = today - datetime.timedelta(days=366), today + datetime.timedelta(days=lookahead_days)
+    portfolio_ids = frozenset(portfolio.pk for portfolio in window.portfolios.all())
+    system_ids = frozenset(system.pk for system in window.systems.all())
+    occurrences = [
+        FreezeOccurrence(
+            window_id=window.pk,
+            name=window.name,
+            category=window.category,
+            scope=window.scope,
+            start=start,
+            end=end,
+            portfolio_ids=portfolio_ids,
+            system_ids=system_ids,
+        )
+        for start, end in freeze_occurrences(window, first, last)
+    ]
+    if not occurrences:
+        return []
+    milestones = [
+        milestone
+        for milestone in Milestone.objects.filter(
+            release__in=_visible(user),
+            kind=MilestoneKind.DEPLOY,
+            planned_date__gte=occurrences[0].start,
+            planned_date__lte=occurrences[-1].end,
+        )
+        .select_related("release")
+        .annotate(release_belongs_to=release_portfolio("release"))
+        .order_by("planned_date", "release__name", "name")
+        if any(occurrence.covers(milestone.planned_date) for occurrence in occurrences)
+    ]
+    scopes: dict[int, set[int]] = defaultdict(set)
+    if window.scope == FreezeScope.SYSTEMS and milestones:
+        for release_id, system_id in ReleaseSystem.objects.filter(
+            release_id__in={milestone.release_id for milestone in milestones}
+        ).values_list("release_id", "system_id"):
+            scopes[release_id].add(system_id)
+    return [
+        {"release": milestone.release, "milestone": milestone}
+        for milestone in milestones
+        if any(
+            occurrence.covers(milestone.planned_date)
+            and freeze_applies(
+                occurrence, portfolio_id=milestone.release_belongs_to, system_ids=scopes[milestone.release_id]
+            )
+            for occurrence in occurrences
+        )
+    ]

@@ -8,10 +8,11 @@ import datetime
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db import transaction
+from dateutil.relativedelta import relativedelta
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from launchdeck.accounts.roles import Role, is_valid_role, role_label
+from launchdeck.accounts.roles import Role, is_valid_role, role_label, roles_may_write
 from launchdeck.audit.services import (
     audit_record,
     changed_fields,
@@ -29,7 +30,9 @@ from launchdeck.core.services import (
     assign,
     blank_text_clears,
     check_end_after_start,
+    is_plausible_date,
     plural,
+    require_plausible_dates,
     require_values,
     save,
     snapshot,
@@ -200,6 +203,37 @@ def _check_dates(start, end, *, field: str = "planned_end") -> None:
     check_end_after_start(start, end, field=field)
 
 
+def _plausible(values: dict, *names: str) -> None:
+    """The dates among `names` that `values` gives lie in the plausible years (a 422 on the first that does not)."""
+    require_plausible_dates(**{name: values[name] for name in names if name in values})
+
+
+# Closed releases: what happened stays as it happened
+
+
+def _require_plan_open(release: Release) -> None:
+    """A released or cancelled release's plan is history: its phases, milestones, gates and scope no longer change."""
+    if release.status in CLOSED_STATUSES:
+        raise Conflict(f"{release.name} is {workflow.status_label(release.status)}; its plan is history.")
+
+
+def _differs(row: models.Model, name: str, value) -> bool:
+    """Whether setting `name` to `value` would change `row` (a related row compares by its id)."""
+    field = row._meta.get_field(name)
+    current = getattr(row, field.attname)
+    if field.is_relation:
+        value = value.pk if isinstance(value, models.Model) else value
+    return current != value
+
+
+def _require_history_edit(release: Release, row: models.Model, changes: dict, allowed: set[str]) -> None:
+    """On a closed release only what happened (`allowed`: actual dates, progress) may still be recorded."""
+    if release.status in CLOSED_STATUSES and any(
+        name not in allowed and _differs(row, name, value) for name, value in changes.items()
+    ):
+        _require_plan_open(release)
+
+
 def _now():
     return timezone.now()
 
@@ -222,6 +256,10 @@ def _clean_roles(roles) -> list[str]:
         if not isinstance(role, str) or not is_valid_role(role):
             raise ValidationFailed.field(
                 "approver_roles", f"{role!r} is not a role; the roles are {', '.join(Role.values)}."
+            )
+        if not roles_may_write([role]):
+            raise ValidationFailed.field(
+                "approver_roles", f"The role {role_label(role)} only reads; it cannot approve a gate."
             )
         if role not in cleaned:
             cleaned.append(role)
@@ -699,6 +737,17 @@ def _create_criteria(gate: Gate, checklist, checks, *, start: int = 0, ticked: d
     GateCriterion.objects.bulk_create(rows)
 
 
+def _laid_out(template: ReleaseTemplate, planned_start: datetime.date, calendar):
+    """The template laid out from `planned_start`; running off the end of the calendar is a 422 on the start."""
+    working = working_calendar(calendar)
+    try:
+        return template_layout(template, planned_start, working)
+    except (ValueError, OverflowError) as exc:
+        raise ValidationFailed.field(
+            "planned_start", f"The template cannot be laid out from {_day(planned_start)}: {exc}"
+        ) from None
+
+
 @transaction.atomic
 def release_create(
     *,
@@ -722,6 +771,11 @@ def release_create(
     require_perm(actor, "releases.add_release")
     if planned_start is None:
         raise ValidationFailed.field("planned_start", "Give the release's start date.")
+    require_plausible_dates(planned_start=planned_start, planned_end=planned_end)
+    if template is not None and not template.is_active:
+        raise ValidationFailed.field("template", f"The template {template.name} is inactive.")
+    if train is not None:
+        train = _locked(train)  # the train before its child: its status is checked on the row that stays so
     release = Release(
         name=(name or "").strip(),
         kind=kind,
@@ -737,7 +791,7 @@ def release_create(
     )
     layout = None
     if template is not None:
-        layout = template_layout(template, planned_start, working_calendar(calendar))
+        layout = _laid_out(template, planned_start, calendar)
         before = [milestone for milestone in layout.milestones if milestone.date < planned_start]
         if before:
             first = before[0]
@@ -747,6 +801,12 @@ def release_create(
                 f"release's start; change the template's offset or start the release earlier.",
             )
         needed_end = max([layout.end, *(milestone.date for milestone in layout.milestones)])
+        if not is_plausible_date(needed_end):
+            raise ValidationFailed.field(
+                "planned_start",
+                f"From this start the template would run until {_day(needed_end)}, past the year 2999; "
+                "start the release earlier.",
+            )
         if planned_end is None:
             release.planned_end = needed_end
         elif planned_end >= planned_start and planned_end < needed_end:
@@ -778,6 +838,20 @@ def release_create(
     return release
 
 
+LINK_FIELDS = {"portfolio", "initiative", "project"}
+RELEASE_HISTORY_EDITABLE = {"name", "description", "actual_start", "actual_end"}
+
+
+def _fill_links(changes: dict) -> None:
+    """A new project brings its initiative, a new initiative its portfolio, unless the caller names them too."""
+    project = changes.get("project")
+    if project is not None and "initiative" not in changes:
+        changes["initiative"] = project.initiative
+    initiative = changes.get("initiative")
+    if initiative is not None and "portfolio" not in changes:
+        changes["portfolio"] = initiative.portfolio
+
+
 @transaction.atomic
 def release_update(*, actor, release: Release, version: int | None = None, **changes) -> Release:
     """Change a release's details and planned window; refused if it would leave a phase or milestone outside."""
@@ -801,9 +875,16 @@ def release_update(*, actor, release: Release, version: int | None = None, **cha
         planned_start="Give the release's start date.",
         planned_end="Give the release's end date.",
     )
+    _plausible(changes, "planned_start", "planned_end", "actual_start", "actual_end")
+    _require_history_edit(release, release, changes, RELEASE_HISTORY_EDITABLE)
+    links_change = bool(LINK_FIELDS & changes.keys())
+    _fill_links(changes)
 
     def check(row: Release) -> None:
-        _check_release(row)
+        _check_dates(row.planned_start, row.planned_end)
+        _check_dates(row.actual_start, row.actual_end, field="actual_end")
+        if links_change:  # links that moved on since (a project to another initiative) do not block other edits
+            _check_links(row)
         if row.kind != ReleaseKind.PROJECT and row.train_id:
             raise ValidationFailed.field(
                 "kind", f"{row.name} travels in the train {row.train.name}; only project releases travel in a train."
@@ -837,17 +918,18 @@ def release_update(*, actor, release: Release, version: int | None = None, **cha
 def release_delete(*, actor, release: Release) -> None:
     """Remove a draft or cancelled release (with its phases, milestones and gates); a train only without children."""
     require_perm(actor, "releases.delete_release", release)
-    if release.status not in (ReleaseStatus.DRAFT, ReleaseStatus.CANCELLED):
+    current = _locked(release)
+    if current.status not in (ReleaseStatus.DRAFT, ReleaseStatus.CANCELLED):
         raise Conflict(
-            f"{release.name} is {workflow.status_label(release.status)}; only draft or cancelled releases can be "
+            f"{current.name} is {workflow.status_label(current.status)}; only draft or cancelled releases can be "
             "deleted. Cancel it instead."
         )
-    children = list(release.children.order_by("name").values_list("name", flat=True))
+    children = list(current.children.order_by("name").values_list("name", flat=True))
     if children:
         raise Conflict(
-            f"{release.name} still has child releases ({_joined(children)}); remove them from the train first."
+            f"{current.name} still has child releases ({_joined(children)}); remove them from the train first."
         )
-    delete_audited(actor, release, "release.deleted")
+    delete_audited(actor, current, "release.deleted")
 
 
 def _locked(release: Release) -> Release:
@@ -862,6 +944,7 @@ def _locked(release: Release) -> Release:
 def release_add_to_train(*, actor, train: Release, release: Release, inherit_dates: bool) -> Release:
     """Put a project release in an enterprise release's train, keeping its phase dates or inheriting the train's."""
     require_perm(actor, "releases.change_release", release)
+    train = _locked(train)  # always the train before its child, so that two requests lock in the same order
     current = _locked(release)
     if current.train_id and current.train_id != train.pk:
         other = Release.objects.filter(pk=current.train_id).values_list("name", flat=True).first()
@@ -980,6 +1063,7 @@ def release_scope_set(
     require_perm(actor, "releases.change_release", release)
     if system is None:
         raise ValidationFailed.field("system", "Choose a system.")
+    _require_plan_open(_locked(release))
     row = ReleaseSystem.objects.select_for_update().filter(release=release, system=system).first()
     before = _scope_row(row) if row else None
     row = row or ReleaseSystem(release=release, system=system)
@@ -1002,6 +1086,7 @@ def release_scope_set(
 def release_scope_remove(*, actor, release: Release, system: System) -> None:
     """Take a system out of a release's scope."""
     require_perm(actor, "releases.change_release", release)
+    _require_plan_open(_locked(release))
     row = ReleaseSystem.objects.filter(release=release, system=system).first()
     if row is None:
         raise NotFound(f"{system} is not in the scope of {release.name}.")
@@ -1015,6 +1100,7 @@ def release_scope_add_suggested(*, actor, release: Release) -> list[ReleaseSyste
     """Add, as regression-dependent, every system downstream of the release's impacted systems (those depending on
     them, directly or through others) that is not in scope yet."""
     require_perm(actor, "releases.change_release", release)
+    _require_plan_open(_locked(release))  # two clicks at once queue here; the second finds the first's rows in scope
     scope = dict(ReleaseSystem.objects.filter(release=release).values_list("system_id", "impact"))
     impacted = sorted(system for system, impact in scope.items() if impact == SystemImpact.IMPACTED)
     if not impacted:
@@ -1027,9 +1113,16 @@ def release_scope_add_suggested(*, actor, release: Release) -> list[ReleaseSyste
                 reached.append(item.system)
     if not reached:
         return []
-    rows = ReleaseSystem.objects.bulk_create(
-        [ReleaseSystem(release=release, system_id=system_id, impact=SystemImpact.REGRESSION) for system_id in reached]
-    )
+    try:
+        with transaction.atomic():
+            rows = ReleaseSystem.objects.bulk_create(
+                [
+                    ReleaseSystem(release=release, system_id=system_id, impact=SystemImpact.REGRESSION)
+                    for system_id in reached
+                ]
+            )
+    except IntegrityError:  # added at the same moment by another request: nothing left to add
+        return []
     audit_record(actor, "release.scope_changed", release, new={"added": reached, "impact": SystemImpact.REGRESSION})
     return rows
 
@@ -1067,6 +1160,9 @@ def phase_create(
     """Add a phase to a release, inside its planned window."""
     require_perm(actor, "releases.add_phase", release)
     _refuse_unknown(optional, PHASE_EDITABLE - {"name", "kind", "planned_start", "planned_end"})
+    require_plausible_dates(planned_start=planned_start, planned_end=planned_end)
+    _plausible(optional, "actual_start", "actual_end")
+    _require_plan_open(release)
     blank_text_clears(optional, "environment_type")
     if optional.get("position") is None:
         optional["position"] = _next_position(release.phases.all())
@@ -1082,6 +1178,9 @@ def phase_create(
     save(phase)
     audit_record(actor, "phase.created", phase, new=snapshot(phase, PHASE_FIELDS))
     return phase
+
+
+PHASE_HISTORY_EDITABLE = {"status", "actual_start", "actual_end", "percent_complete"}
 
 
 @transaction.atomic
@@ -1105,7 +1204,9 @@ def phase_update(*, actor, phase: Phase, version: int | None = None, **changes) 
         test_effort_days="Give the test effort (0 when there is none).",
         position="Give the phase a position.",
     )
+    _plausible(changes, "planned_start", "planned_end", "actual_start", "actual_end")
     release = phase.release
+    _require_history_edit(release, phase, changes, PHASE_HISTORY_EDITABLE)
     dates_before = (phase.planned_start, phase.planned_end)
 
     def check(row: Phase) -> None:
@@ -1171,6 +1272,7 @@ def _follow_train_phase(actor, train_phase: Phase) -> None:
 def phase_delete(*, actor, phase: Phase) -> None:
     """Remove a phase; its milestones and gates stay on the release, in no phase."""
     require_perm(actor, "releases.delete_phase", phase)
+    _require_plan_open(phase.release)
     delete_audited(actor, phase, "phase.deleted")
 
 
@@ -1211,6 +1313,8 @@ def milestone_create(
 ) -> Milestone:
     """Add a milestone to a release, inside its window, optionally in one of its phases."""
     require_perm(actor, "releases.add_milestone", release)
+    require_plausible_dates(planned_date=planned_date, actual_date=actual_date)
+    _require_plan_open(release)
     milestone = Milestone(
         release=release,
         phase=_resolve_phase(release, phase),
@@ -1231,9 +1335,11 @@ def milestone_update(*, actor, milestone: Milestone, version: int | None = None,
     require_perm(actor, "releases.change_milestone", milestone)
     _refuse_unknown(changes, MILESTONE_EDITABLE)
     require_values(changes, name="Give the milestone a name.", kind="Choose the kind.", planned_date="Give the date.")
+    _plausible(changes, "planned_date", "actual_date")
     release = milestone.release
     if "phase" in changes:
         changes["phase"] = _resolve_phase(release, changes["phase"])
+    _require_history_edit(release, milestone, changes, {"actual_date"})
     return update_audited(
         actor,
         milestone,
@@ -1249,6 +1355,7 @@ def milestone_update(*, actor, milestone: Milestone, version: int | None = None,
 @transaction.atomic
 def milestone_delete(*, actor, milestone: Milestone) -> None:
     require_perm(actor, "releases.delete_milestone", milestone)
+    _require_plan_open(milestone.release)
     delete_audited(actor, milestone, "milestone.deleted")
 
 
@@ -1287,6 +1394,8 @@ def gate_create(
 ) -> Gate:
     """Add a gate to a release: it blocks a status until its criteria hold and its approver roles approve."""
     require_perm(actor, "releases.add_gate", release)
+    require_plausible_dates(due_date=due_date)
+    _require_plan_open(release)
     gate = Gate(
         release=release,
         phase=_resolve_phase(release, phase),
@@ -1304,7 +1413,11 @@ def gate_create(
 
 @transaction.atomic
 def gate_update(*, actor, gate: Gate, version: int | None = None, **changes) -> Gate:
-    """Change an open gate; a new checklist keeps the ticks of items that stay, new checks replace the old."""
+    """Change an open gate; a new checklist keeps the ticks of items that stay, new checks replace the old.
+
+    New approver roles or criteria ask a different question than the one already answered: the decisions made so
+    far are cleared (they stay in the audit event), so that the gate is decided again.
+    """
     require_perm(actor, "releases.change_gate", gate)
     _refuse_unknown(
         changes, GATE_EDITABLE, {"status": "A gate's status changes by decisions, overrides and reopening."}
@@ -1312,46 +1425,65 @@ def gate_update(*, actor, gate: Gate, version: int | None = None, **changes) -> 
     require_values(
         changes, name="Give the gate a name.", blocks="Choose the status it blocks.", due_date="Give the date."
     )
-    _require_open(gate, "only open gates can be changed")
-    release = gate.release
+    _plausible(changes, "due_date")
+    current = _locked_gate(gate)
+    _require_plan_open(current.release)
+    _require_open(current, "only open gates can be changed")
     if "phase" in changes:
-        changes["phase"] = _resolve_phase(release, changes["phase"])
+        changes["phase"] = _resolve_phase(current.release, changes["phase"])
     if "approver_roles" in changes:
         changes["approver_roles"] = _clean_roles(changes["approver_roles"])
     checklist = _clean_checklist(changes.pop("checklist") or []) if "checklist" in changes else None
     checks = _clean_checks(changes.pop("checks") or []) if "checks" in changes else None
-    criteria_before = _criteria_data(gate)
+    criteria_before = _criteria_data(current)
+    kept_checklist = criteria_before["checklist"] if checklist is None else checklist
+    kept_checks = criteria_before["checks"] if checks is None else checks
+    question_changed = (
+        set(changes.get("approver_roles", current.approver_roles)) != set(current.approver_roles or ())
+        or set(kept_checklist) != set(criteria_before["checklist"])
+        or set(kept_checks) != set(criteria_before["checks"])
+    )
 
-    def replace_criteria(row: Gate) -> None:
-        if checklist is None and checks is None:
-            return
-        kept_checklist = criteria_before["checklist"] if checklist is None else checklist
-        kept_checks = criteria_before["checks"] if checks is None else checks
+    before = {**_gate_data(current), **criteria_before}
+    bump_version(current, version)
+    assign(current, {key: value.strip() if isinstance(value, str) else value for key, value in changes.items()})
+    save(current)
+    if checklist is not None or checks is not None:
         ticked = {
             text: (met_by, met_at)
-            for text, met_by, met_at in row.criteria.filter(kind=CriterionKind.MANUAL, is_met=True).values_list(
+            for text, met_by, met_at in current.criteria.filter(kind=CriterionKind.MANUAL, is_met=True).values_list(
                 "text", "met_by_id", "met_at"
             )
         }
-        row.criteria.all().delete()
-        _create_criteria(row, kept_checklist, kept_checks, ticked=ticked)
-
-    before = {**_gate_data(gate), **criteria_before}
-    bump_version(gate, version)
-    assign(gate, {key: value.strip() if isinstance(value, str) else value for key, value in changes.items()})
-    save(gate)
-    replace_criteria(gate)
-    old, new = changed_fields(before, {**_gate_data(gate), **_criteria_data(gate)})
-    audit_record(actor, "gate.updated", gate, old=old, new=new)
+        current.criteria.all().delete()
+        _create_criteria(current, kept_checklist, kept_checks, ticked=ticked)
+    decisions = _decisions(current) if question_changed else []
+    if decisions:
+        current.approvals.all().delete()
+    old, new = changed_fields(before, {**_gate_data(current), **_criteria_data(current)})
+    if decisions:
+        old, new = {**old, "decisions": decisions}, {**new, "decisions": []}
+    audit_record(actor, "gate.updated", current, old=old, new=new)
+    _refresh_gate(gate, current)
     return gate
+
+
+def _decisions(gate: Gate) -> list[dict]:
+    """The gate's decisions as the audit keeps them when they are cleared."""
+    return [
+        {"role": role, "approver": approver, "decision": decision}
+        for role, approver, decision in gate.approvals.order_by("pk").values_list("role", "approver_id", "decision")
+    ]
 
 
 @transaction.atomic
 def gate_delete(*, actor, gate: Gate) -> None:
     """Remove an open gate (a decided one stays on the record)."""
     require_perm(actor, "releases.delete_gate", gate)
-    _require_open(gate, "only open gates can be deleted")
-    delete_audited(actor, gate, "gate.deleted")
+    current = _locked_gate(gate)
+    _require_plan_open(current.release)
+    _require_open(current, "only open gates can be deleted")
+    delete_audited(actor, current, "gate.deleted")
 
 
 def _locked_gate(gate: Gate) -> Gate:
@@ -1373,6 +1505,7 @@ def gate_criterion_set(*, actor, criterion: GateCriterion, is_met: bool) -> Gate
     gate = _locked_gate(criterion.gate)
     if criterion.kind != CriterionKind.MANUAL:
         raise ValidationFailed.field("is_met", f"{criterion.text} is an automatic check; it is evaluated, not ticked.")
+    _require_plan_open(gate.release)
     _require_open(gate, "its checklist can no longer change")
     row = GateCriterion.objects.select_for_update().get(pk=criterion.pk)
     is_met = bool(is_met)
@@ -1403,6 +1536,8 @@ def gate_decide(*, actor, gate: Gate, role: str, decision: str, comment: str = "
     """
     if actor is None or not getattr(actor, "is_authenticated", False):
         raise PermissionDenied("Gate decisions are made by a signed-in person holding an approver role.")
+    if not roles_may_write(actor.roles):
+        raise PermissionDenied("Your roles only read; gate decisions are made by a person holding an approver role.")
     if decision not in ApprovalDecision.values:
         raise ValidationFailed.field("decision", "The decision is approved or rejected.")
     current = _locked_gate(gate)
@@ -1468,6 +1603,7 @@ def gate_override(*, actor, gate: Gate, reason: str) -> Gate:
     if not reason:
         raise ValidationFailed.field("reason", "Say why the gate is overridden.")
     current = _locked_gate(gate)
+    _require_plan_open(current.release)
     if current.status in GATE_MET_STATUSES:
         raise Conflict(f"The gate {current.name} is already {GateStatus(current.status).label.lower()}.")
     before = _gate_data(current)
@@ -1501,10 +1637,8 @@ def gate_reopen(*, actor, gate: Gate, reason: str) -> Gate:
         raise Conflict(
             f"The gate {current.name} is {GateStatus(current.status).label.lower()}; only a rejected gate is reopened."
         )
-    decisions = [
-        {"role": role, "approver": approver, "decision": decision}
-        for role, approver, decision in current.approvals.values_list("role", "approver_id", "decision")
-    ]
+    _require_plan_open(current.release)
+    decisions = _decisions(current)
     current.approvals.all().delete()
     bump_version(current, current.version)
     current.status, current.decided_at = GateStatus.OPEN, None
@@ -1539,6 +1673,7 @@ def _scope_label(scope: str) -> str:
 
 
 def _check_freeze(window: FreezeWindow, portfolios: list, systems: list) -> None:
+    require_plausible_dates(starts_on=window.starts_on, ends_on=window.ends_on, recurs_until=window.recurs_until)
     _check_dates(window.starts_on, window.ends_on, field="ends_on")
     types = window.environment_types
     if not isinstance(types, list):
@@ -1592,10 +1727,7 @@ def _check_freeze(window: FreezeWindow, portfolios: list, systems: list) -> None
         raise ValidationFailed.field("recurs_until", "Say until when the freeze recurs.")
     if window.recurs_until < window.starts_on:
         raise ValidationFailed.field("recurs_until", "A freeze cannot stop recurring before it starts.")
-    try:
-        horizon = window.starts_on.replace(year=window.starts_on.year + MAX_RECURRENCE_YEARS)
-    except ValueError:  # 29 February
-        horizon = window.starts_on.replace(year=window.starts_on.year + MAX_RECURRENCE_YEARS, day=28)
+    horizon = window.starts_on + relativedelta(years=MAX_RECURRENCE_YEARS)  # 29 February ends on the 28th
     if window.recurs_until > horizon:
         raise ValidationFailed.field(
             "recurs_until", f"A freeze recurs for at most {MAX_RECURRENCE_YEARS} years (until {_day(horizon)})."

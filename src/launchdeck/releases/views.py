@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import F, Max, OuterRef, Prefetch, Subquery
+from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -36,7 +36,6 @@ from launchdeck.releases.choices import (
     FreezeScope,
     GateStatus,
     MilestoneAnchor,
-    MilestoneKind,
     PhaseKind,
     Recurrence,
     ReleaseKind,
@@ -79,7 +78,6 @@ from launchdeck.releases.models import (
     Phase,
     PhaseTemplate,
     Release,
-    ReleaseSystem,
     ReleaseTemplate,
 )
 
@@ -94,16 +92,18 @@ RELEASE_SORTS = {
 }
 
 
-def _release_may(request, permission: str, url: str) -> str | None:
+def _may(request, permission: str, url: str) -> str | None:
+    """`url` when the user holds `permission` (a link or button to offer), else None."""
     return url if request.user.has_perm(permission) else None
 
 
-def _release_visible(model, user):
+def _visible(model, user):
+    """The rows of `model` that `user` may see (the one way these pages narrow a choice or a lookup)."""
     return model.objects.restrict(user, "view")
 
 
 def _release_users(user):
-    return User.objects.restrict(user, "view").filter(is_active=True).order_by("first_name", "last_name", "username")
+    return _visible(User, user).filter(is_active=True).order_by("first_name", "last_name", "username")
 
 
 def _domain_message(exc: DomainError):
@@ -119,8 +119,9 @@ def _domain_message(exc: DomainError):
     return format_html('{}<ul class="mb-0 mt-1">{}</ul>', heading, items)
 
 
-def _release_apply(request, action, success: str) -> bool:
-    """Run a service from a small form on the release page; a refusal becomes an error message, nothing changes."""
+def _apply(request, action, success: str) -> bool:
+    """Run a service from a small form or button; a refusal becomes an error message (every reason of it) and
+    nothing changes."""
     try:
         action()
     except DomainError as exc:
@@ -176,10 +177,10 @@ def _release_filter_form(request) -> ReleaseFilterForm:
     user = request.user
     return ReleaseFilterForm(
         request.GET or None,
-        trains=_release_visible(Release, user).filter(kind=ReleaseKind.ENTERPRISE).order_by("name"),
-        portfolios=_release_visible(Portfolio, user).order_by("name"),
-        departments=_release_visible(Department, user).order_by("name"),
-        systems=_release_visible(System, user).order_by("name"),
+        trains=_visible(Release, user).filter(kind=ReleaseKind.ENTERPRISE).order_by("name"),
+        portfolios=_visible(Portfolio, user).order_by("name"),
+        departments=_visible(Department, user).order_by("name"),
+        systems=_visible(System, user).order_by("name"),
     )
 
 
@@ -229,7 +230,7 @@ def release_list(request):
         "rows": rows,
         "page": page,
         "filters": filters,
-        "create_url": _release_may(request, "releases.add_release", reverse("releases:release_create")),
+        "create_url": _may(request, "releases.add_release", reverse("releases:release_create")),
     }
     template = "core/partials/_object_table.html" if request.htmx else "core/object_list.html"
     return render(request, template, context)
@@ -238,20 +239,20 @@ def release_list(request):
 def _release_form_choices(user) -> dict:
     return {
         "users": _release_users(user),
-        "portfolios": _release_visible(Portfolio, user).order_by("name"),
-        "initiatives": _release_visible(Initiative, user).order_by("name"),
-        "projects": _release_visible(Project, user).order_by("name"),
-        "calendars": _release_visible(Calendar, user).order_by("name"),
+        "portfolios": _visible(Portfolio, user).order_by("name"),
+        "initiatives": _visible(Initiative, user).order_by("name"),
+        "projects": _visible(Project, user).order_by("name"),
+        "calendars": _visible(Calendar, user).order_by("name"),
     }
 
 
 def _release_templates(user):
-    return _release_visible(ReleaseTemplate, user).filter(is_active=True).order_by("name")
+    return _visible(ReleaseTemplate, user).filter(is_active=True).order_by("name")
 
 
 def _open_trains(user):
     return (
-        _release_visible(Release, user)
+        _visible(Release, user)
         .filter(kind=ReleaseKind.ENTERPRISE)
         .exclude(status__in=CLOSED_STATUSES)
         .order_by("planned_start", "name")
@@ -291,9 +292,7 @@ def release_create(request):
 def release_preview(request):
     """The create form's preview: where the chosen template's phases, milestones and gates fall from the start."""
     user = request.user
-    form = ReleasePreviewForm(
-        request.GET, templates=_release_templates(user), calendars=_release_visible(Calendar, user)
-    )
+    form = ReleasePreviewForm(request.GET, templates=_release_templates(user), calendars=_visible(Calendar, user))
     if not form.is_valid():
         return render(request, "releases/partials/_release_preview.html", {"layout": None})
     template, start = form.cleaned_data["template"], form.cleaned_data["planned_start"]
@@ -336,23 +335,13 @@ def _release_link(obj):
     return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), obj)
 
 
-def _decidable_roles(user, gate) -> list[str]:
-    """The approver roles of an open gate that `user` holds and that have not decided yet (none once they have)."""
-    if gate.status != GateStatus.OPEN:
-        return []
-    approvals = list(gate.approvals.all())
-    if any(approval.approver_id == user.pk for approval in approvals):
-        return []
-    decided = {approval.role for approval in approvals}
-    held = set(getattr(user, "roles", ()) or ())
-    return [role for role in gate.approver_roles or () if role in held and role not in decided]
-
-
-def _gate_card(request, gate, *, error=None) -> dict:
-    """Everything one gate's card shows: criteria with their results, approvals, and the forms the user may use."""
+def _gate_card(request, gate, *, evaluation=None, error=None) -> dict:
+    """Everything one gate's card shows: criteria with their results, approvals, and the forms the user may use.
+    `evaluation`: the gate's, when the page has evaluated its gates already."""
     user = request.user
-    evaluation = checks.evaluate_gate(gate)
-    roles = _decidable_roles(user, gate)
+    if evaluation is None:
+        evaluation = checks.evaluate_gate(gate)
+    roles = checks.gate_decidable_roles(user, gate)
     approvals = list(gate.approvals.all())
     for approval in approvals:
         approval.role_label = role_label(approval.role)
@@ -395,15 +384,12 @@ def _gate_fresh(pk: int) -> Gate:
 
 def _release_part(model, request, pk: int):
     """A phase, milestone or gate of a release the user may see (the release's page is where it is shown)."""
-    return model.objects.restrict(request.user, "view").select_related("release").get_visible(pk=pk)
+    return _visible(model, request.user).select_related("release").get_visible(pk=pk)
 
 
 def _criterion_get(request, pk: int) -> GateCriterion:
     criterion = GateCriterion.objects.select_related("gate__release").filter(pk=pk).first()
-    if (
-        criterion is None
-        or not Release.objects.restrict(request.user, "view").filter(pk=criterion.gate.release_id).exists()
-    ):
+    if criterion is None or not _visible(Release, request.user).filter(pk=criterion.gate.release_id).exists():
         raise NotFound("Gate criterion not found.")
     return criterion
 
@@ -427,7 +413,8 @@ def release_detail(request, pk: int):
         for system, via in selectors.release_regression_suggestions(user=user, release=release)
         if system.pk not in in_scope
     ]
-    transitions = _release_transitions(user, release)
+    evaluations = checks.evaluate_gates(gates)
+    transitions = _release_transitions(user, release, evaluations)
     children, child_health, child_form, join_form = [], {}, None, None
     may_change = user.has_perm("releases.change_release")
     if release.kind == ReleaseKind.ENTERPRISE:
@@ -437,7 +424,7 @@ def release_detail(request, pk: int):
             child.health = child_health.get(child.pk)
         if may_change and release.status not in CLOSED_STATUSES:
             candidates = (
-                _release_visible(Release, user)
+                _visible(Release, user)
                 .filter(kind=ReleaseKind.PROJECT, train__isnull=True)
                 .exclude(status__in=CLOSED_STATUSES)
                 .order_by("name")
@@ -457,36 +444,37 @@ def release_detail(request, pk: int):
         list_url=reverse("releases:release_list"),
         list_title="Releases",
         fields=_release_fields(release),
-        edit_url=_release_may(request, "releases.change_release", reverse("releases:release_update", args=[pk])),
-        delete_url=_release_may(request, "releases.delete_release", reverse("releases:release_delete", args=[pk])),
+        edit_url=_may(request, "releases.change_release", reverse("releases:release_update", args=[pk])),
+        delete_url=_may(request, "releases.delete_release", reverse("releases:release_delete", args=[pk])),
         health=health,
         status_badge=_status_badge(release),
         transitions=transitions,
         phases=phases,
         milestones=milestones,
         frozen_count=sum(1 for milestone in milestones if milestone.freeze_name),
-        gate_cards=[_gate_card(request, gate) for gate in gates],
+        gate_cards=[_gate_card(request, gate, evaluation=evaluations[gate.pk]) for gate in gates],
         scope=scope,
         suggestions=suggestions,
-        scope_form=ScopeForm(systems=_release_visible(System, user).exclude(pk__in=in_scope).order_by("name"))
+        scope_form=ScopeForm(systems=_visible(System, user).exclude(pk__in=in_scope).order_by("name"))
         if may_change
         else None,
         children=children,
         child_form=child_form,
         join_form=join_form,
         may_change=may_change,
-        today=datetime.date.today(),
+        today=timezone.localdate(),
         timeline_url=reverse("releases:timeline"),
     )
 
 
-def _release_transitions(user, release) -> list[dict]:
-    """The moves the user's roles allow from the release's status, each with what blocks it now (if anything)."""
+def _release_transitions(user, release, evaluations=None) -> list[dict]:
+    """The moves the user's roles allow from the release's status, each with what blocks it now (if anything);
+    `evaluations` is the page's one evaluation of its gates, when it has made one."""
     return [
         {
             "status": status,
             "label": _TRANSITION_LABELS.get(status, ReleaseStatus(status).label),
-            "blockers": workflow.transition_blockers(release, status),
+            "blockers": workflow.transition_blockers(release, status, evaluations=evaluations),
         }
         for status in workflow.allowed_transitions(user, release)
     ]
@@ -580,7 +568,7 @@ def release_transition(request, pk: int):
         messages.error(request, "Choose the status to move the release to.")
         return redirect(release.get_absolute_url())
     to_status = form.cleaned_data["to_status"]
-    _release_apply(
+    _apply(
         request,
         lambda: services.release_transition(
             actor=request.user, release=release, to_status=to_status, reason=form.cleaned_data["reason"]
@@ -617,7 +605,8 @@ def _sub_form_page(request, *, form, title: str, save, success: str, done_url: s
     )
 
 
-def _without_version_field(data: dict) -> dict:
+def _without_version(data: dict) -> dict:
+    """A form's cleaned data for a create service: the optimistic-locking `version` field left out."""
     return {key: value for key, value in data.items() if key != "version"}
 
 
@@ -637,7 +626,7 @@ def phase_create(request, pk: int):
         request,
         form=form,
         title=f"New phase of {release}",
-        save=lambda data: services.phase_create(actor=request.user, release=release, **_without_version_field(data)),
+        save=lambda data: services.phase_create(actor=request.user, release=release, **_without_version(data)),
         success="Phase {object.name} is added.",
         done_url=_release_tab(release, "phases"),
         cancel_url=_release_tab(release, "phases"),
@@ -689,9 +678,7 @@ def phase_update(request, pk: int):
 def phase_delete(request, pk: int):
     phase = _release_part(Phase, request, pk)
     release = phase.release
-    _release_apply(
-        request, lambda: services.phase_delete(actor=request.user, phase=phase), f"Phase {phase.name} is removed."
-    )
+    _apply(request, lambda: services.phase_delete(actor=request.user, phase=phase), f"Phase {phase.name} is removed.")
     return redirect(_release_tab(release, "phases"))
 
 
@@ -707,9 +694,7 @@ def milestone_create(request, pk: int):
         request,
         form=form,
         title=f"New milestone of {release}",
-        save=lambda data: services.milestone_create(
-            actor=request.user, release=release, **_without_version_field(data)
-        ),
+        save=lambda data: services.milestone_create(actor=request.user, release=release, **_without_version(data)),
         success="Milestone {object.name} is added.",
         done_url=_release_tab(release, "milestones"),
         cancel_url=_release_tab(release, "milestones"),
@@ -747,7 +732,7 @@ def milestone_update(request, pk: int):
 def milestone_delete(request, pk: int):
     milestone = _release_part(Milestone, request, pk)
     release = milestone.release
-    _release_apply(
+    _apply(
         request,
         lambda: services.milestone_delete(actor=request.user, milestone=milestone),
         f"Milestone {milestone.name} is removed.",
@@ -774,7 +759,7 @@ def gate_create(request, pk: int):
         request,
         form=form,
         title=f"New gate of {release}",
-        save=lambda data: services.gate_create(actor=request.user, release=release, **_without_version_field(data)),
+        save=lambda data: services.gate_create(actor=request.user, release=release, **_without_version(data)),
         success="Gate {object.name} is added.",
         done_url=_release_tab(release, "gates"),
         cancel_url=_release_tab(release, "gates"),
@@ -814,9 +799,7 @@ def gate_update(request, pk: int):
 def gate_delete(request, pk: int):
     gate = _release_part(Gate, request, pk)
     release = gate.release
-    _release_apply(
-        request, lambda: services.gate_delete(actor=request.user, gate=gate), f"Gate {gate.name} is removed."
-    )
+    _apply(request, lambda: services.gate_delete(actor=request.user, gate=gate), f"Gate {gate.name} is removed.")
     return redirect(_release_tab(release, "gates"))
 
 
@@ -835,7 +818,7 @@ def _gate_answer(request, gate, action, success: str) -> HttpResponse:
             render_to_string("releases/partials/_gate_card.html", context, request=request)
             + _release_overview_oob(request, fresh.release)
         )
-    _release_apply(request, action, success)
+    _apply(request, action, success)
     return redirect(_release_tab(gate.release, "gates"))
 
 
@@ -943,10 +926,10 @@ def criterion_tick(request, pk: int):
 def scope_set(request, pk: int):
     """Add a system to the release's scope, or change its impact or target version."""
     release = selectors.release_get(user=request.user, pk=pk)
-    form = ScopeForm(request.POST, systems=_release_visible(System, request.user))
+    form = ScopeForm(request.POST, systems=_visible(System, request.user))
     if form.is_valid():
         data = form.cleaned_data
-        _release_apply(
+        _apply(
             request,
             lambda: services.release_scope_set(actor=request.user, release=release, **data),
             f"{data['system']} is in scope.",
@@ -960,8 +943,8 @@ def scope_set(request, pk: int):
 @require_POST
 def scope_remove(request, pk: int, system_id: int):
     release = selectors.release_get(user=request.user, pk=pk)
-    system = _release_visible(System, request.user).get_visible(pk=system_id)
-    _release_apply(
+    system = _visible(System, request.user).get_visible(pk=system_id)
+    _apply(
         request,
         lambda: services.release_scope_remove(actor=request.user, release=release, system=system),
         f"{system} is out of scope.",
@@ -979,7 +962,7 @@ def scope_add_suggested(request, pk: int):
     def add():
         added.extend(services.release_scope_add_suggested(actor=request.user, release=release))
 
-    if _release_apply(request, add, "Suggested systems are added as regression-dependent.") and not added:
+    if _apply(request, add, "Suggested systems are added as regression-dependent.") and not added:
         messages.info(request, "There was no system left to suggest.")
     return redirect(_release_tab(release, "scope"))
 
@@ -989,10 +972,10 @@ def scope_add_suggested(request, pk: int):
 def child_add(request, pk: int):
     """Put a project release into this train, keeping its own phase dates or inheriting the train's."""
     train = selectors.release_get(user=request.user, pk=pk)
-    form = ChildAddForm(request.POST, releases=_release_visible(Release, request.user))
+    form = ChildAddForm(request.POST, releases=_visible(Release, request.user))
     if form.is_valid():
         child, inherit = form.cleaned_data["release"], form.cleaned_data["dates"] == "inherit"
-        _release_apply(
+        _apply(
             request,
             lambda: services.release_add_to_train(
                 actor=request.user, train=train, release=child, inherit_dates=inherit
@@ -1009,10 +992,10 @@ def child_add(request, pk: int):
 def train_join(request, pk: int):
     """From a standalone project release: join a train (the same service as adding it from the train's page)."""
     release = selectors.release_get(user=request.user, pk=pk)
-    form = TrainJoinForm(request.POST, trains=_release_visible(Release, request.user))
+    form = TrainJoinForm(request.POST, trains=_visible(Release, request.user))
     if form.is_valid():
         train, inherit = form.cleaned_data["train"], form.cleaned_data["dates"] == "inherit"
-        _release_apply(
+        _apply(
             request,
             lambda: services.release_add_to_train(
                 actor=request.user, train=train, release=release, inherit_dates=inherit
@@ -1030,7 +1013,7 @@ def child_remove(request, pk: int):
     """Take a project release out of its train (from either page); its phases keep the dates they have."""
     release = selectors.release_get(user=request.user, pk=pk)
     train = release.train
-    _release_apply(
+    _apply(
         request,
         lambda: services.release_remove_from_train(actor=request.user, release=release),
         f"{release} has left {train}." if train else f"{release} is in no train.",
@@ -1057,9 +1040,9 @@ SCOPE_LABELS = dict(FreezeScope.choices)
 def _planning_filter_choices(user) -> dict:
     """The portfolios, departments and systems `user` may narrow the planning views by."""
     return {
-        "portfolios": Portfolio.objects.restrict(user, "view").order_by("name"),
-        "departments": Department.objects.restrict(user, "view").order_by("name"),
-        "systems": System.objects.restrict(user, "view").order_by("name"),
+        "portfolios": _visible(Portfolio, user).order_by("name"),
+        "departments": _visible(Department, user).order_by("name"),
+        "systems": _visible(System, user).order_by("name"),
     }
 
 
@@ -1278,25 +1261,6 @@ def planning_sections(current: str) -> str:
     return render_to_string("releases/partials/_planning_views.html", {"current": current})
 
 
-def _url(request, permission: str, url: str) -> str | None:
-    return url if request.user.has_perm(permission) else None
-
-
-def _apply(request, action, success: str) -> bool:
-    """Run a service from a small button; its refusal becomes an error message and nothing is changed."""
-    try:
-        action()
-    except DomainError as exc:
-        messages.error(request, exc.detail)
-        return False
-    messages.success(request, success)
-    return True
-
-
-def _changes(data: dict) -> dict:
-    return {key: value for key, value in data.items() if key != "version"}
-
-
 def _working_days(days: int) -> str:
     return f"{days} working day{'s' if days != 1 else ''}"
 
@@ -1365,15 +1329,6 @@ def template_list(request):
         search=data.get("q") or None,
         release_kind=data.get("release_kind") or None,
         is_active={"yes": True, "no": False}.get(data.get("active") or ""),
-    ).annotate(
-        # The lifecycle's length: from the release's start to the end of its last phase, in working days.
-        working_days=Subquery(
-            PhaseTemplate.objects.filter(template=OuterRef("pk"))
-            .order_by()
-            .values("template")
-            .annotate(days=Max(F("start_offset_days") + F("duration_days")))
-            .values("days")
-        )
     )
     return list_page(
         request,
@@ -1402,16 +1357,16 @@ def template_list(request):
             ),
         ],
         filters=filters,
-        create_url=_url(request, "releases.add_releasetemplate", reverse("releases:template_create")),
+        create_url=_may(request, "releases.add_releasetemplate", reverse("releases:template_create")),
     )
 
 
 def _template_preview(request, template) -> dict:
     """The template laid out on a sample start date: bars and markers placed in percent of the whole span."""
-    calendars = Calendar.objects.restrict(request.user, "view").order_by("name")
+    calendars = _visible(Calendar, request.user).order_by("name")
     form = TemplatePreviewForm(request.GET or None, calendars=calendars)
     data = form.cleaned_data if form.is_valid() else {}
-    today = datetime.date.today()
+    today = timezone.localdate()
     start = data.get("start") or today + datetime.timedelta(days=7 - today.weekday())
     chosen = data.get("calendar")
     if not form.is_bound:
@@ -1511,12 +1466,12 @@ def template_detail(request, pk: int):
             ("For", template.get_release_kind_display()),
             ("Active", "Yes: offered when a release is created" if template.is_active else "No: kept, not offered"),
             ("Phases", len(phases)),
-            ("Length", _working_days(max((p.start_offset_days + p.duration_days for p in phases), default=0))),
+            ("Length", _working_days(template.working_days)),
             ("Releases made from it", template.release_count),
             ("Description", template.description),
         ],
-        edit_url=_url(request, "releases.change_releasetemplate", reverse("releases:template_update", args=[pk])),
-        delete_url=_url(request, "releases.delete_releasetemplate", reverse("releases:template_delete", args=[pk])),
+        edit_url=_may(request, "releases.change_releasetemplate", reverse("releases:template_update", args=[pk])),
+        delete_url=_may(request, "releases.delete_releasetemplate", reverse("releases:template_delete", args=[pk])),
         phases=phases,
         milestones=milestones,
         gates=gates,
@@ -1531,7 +1486,7 @@ def template_create(request):
         request,
         form=TemplateForm(request.POST or None, initial={"is_active": True}),
         title="New release template",
-        save=lambda data: services.template_create(actor=request.user, **_changes(data)),
+        save=lambda data: services.template_create(actor=request.user, **_without_version(data)),
         success="Template {object} is created: add its phases, milestones and gates.",
         cancel_url=reverse("releases:template_list"),
     )
@@ -1573,7 +1528,7 @@ def template_delete(request, pk: int):
 
 def _template_part(model, request, pk: int):
     """A phase, milestone or gate of a template the user may see, with its template."""
-    return model.objects.restrict(request.user, "view").select_related("template").get_visible(pk=pk)
+    return _visible(model, request.user).select_related("template").get_visible(pk=pk)
 
 
 def _part_form(request, *, template, form, title: str, save, success: str):
@@ -1610,7 +1565,7 @@ def phasetemplate_create(request, pk: int):
         template=template,
         form=PhaseTemplateForm(request.POST or None, initial={"is_required": True, "test_effort_days": 0}),
         title=f"Add a phase to {template}",
-        save=lambda data: services.phase_template_add(actor=request.user, template=template, **_changes(data)),
+        save=lambda data: services.phase_template_add(actor=request.user, template=template, **_without_version(data)),
         success="The phase is added.",
     )
 
@@ -1670,7 +1625,9 @@ def milestonetemplate_create(request, pk: int):
         template=template,
         form=MilestoneTemplateForm(request.POST or None, phases=_template_phase_choices(template)),
         title=f"Add a milestone to {template}",
-        save=lambda data: services.milestone_template_add(actor=request.user, template=template, **_changes(data)),
+        save=lambda data: services.milestone_template_add(
+            actor=request.user, template=template, **_without_version(data)
+        ),
         success="The milestone is added.",
     )
 
@@ -1727,7 +1684,7 @@ def gatetemplate_create(request, pk: int):
         template=template,
         form=form,
         title=f"Add a gate to {template}",
-        save=lambda data: services.gate_template_add(actor=request.user, template=template, **_changes(data)),
+        save=lambda data: services.gate_template_add(actor=request.user, template=template, **_without_version(data)),
         success="The gate is added.",
     )
 
@@ -1783,7 +1740,7 @@ def freezewindow_list(request):
     or environments."""
     filters = FreezeFilterForm(request.GET or None)
     data = filters.cleaned_data if filters.is_valid() else {}
-    today = datetime.date.today()
+    today = timezone.localdate()
     when = data.get("when") or ""
     windows = selectors.freeze_list(
         user=request.user,
@@ -1816,81 +1773,23 @@ def freezewindow_list(request):
             Column("Next", lambda w: _freeze_next(w, today)),
         ],
         filters=filters,
-        create_url=_url(request, "releases.add_freezewindow", reverse("releases:freezewindow_create")),
+        create_url=_may(request, "releases.add_freezewindow", reverse("releases:freezewindow_create")),
     )
-
-
-def _freeze_affected(user, window, today: datetime.date) -> list[dict]:
-    """Deploy milestones of releases `user` sees planned inside an occurrence of `window` that covers their release
-    (by the one rule, `freezes.freeze_applies`): for a one-off freeze its days, for a recurring one from a year ago
-    to the look-ahead. Four queries."""
-    if window.category != FreezeCategory.DEPLOYMENT or window.scope == FreezeScope.ENVIRONMENTS:
-        return []
-    if window.recurrence == Recurrence.NONE:
-        first, last = window.starts_on, window.ends_on
-    else:
-        first, last = today - datetime.timedelta(days=366), today + datetime.timedelta(days=FREEZE_LOOKAHEAD_DAYS)
-    portfolio_ids = frozenset(portfolio.pk for portfolio in window.portfolios.all())
-    system_ids = frozenset(system.pk for system in window.systems.all())
-    occurrences = [
-        freezes.FreezeOccurrence(
-            window_id=window.pk,
-            name=window.name,
-            category=window.category,
-            scope=window.scope,
-            start=start,
-            end=end,
-            portfolio_ids=portfolio_ids,
-            system_ids=system_ids,
-        )
-        for start, end in freezes.freeze_occurrences(window, first, last)
-    ]
-    if not occurrences:
-        return []
-    milestones = [
-        milestone
-        for milestone in Milestone.objects.filter(
-            release__in=Release.objects.restrict(user, "view"),
-            kind=MilestoneKind.DEPLOY,
-            planned_date__gte=occurrences[0].start,
-            planned_date__lte=occurrences[-1].end,
-        )
-        .select_related("release")
-        .order_by("planned_date", "release__name", "name")
-        if any(occurrence.covers(milestone.planned_date) for occurrence in occurrences)
-    ]
-    scopes: dict[int, set[int]] = {}
-    if window.scope == FreezeScope.SYSTEMS and milestones:
-        for release_id, system_id in ReleaseSystem.objects.filter(
-            release_id__in={milestone.release_id for milestone in milestones}
-        ).values_list("release_id", "system_id"):
-            scopes.setdefault(release_id, set()).add(system_id)
-    return [
-        {"release": milestone.release, "milestone": milestone}
-        for milestone in milestones
-        if any(
-            occurrence.covers(milestone.planned_date)
-            and freezes.freeze_applies(
-                occurrence,
-                portfolio_id=milestone.release.portfolio_id,
-                system_ids=scopes.get(milestone.release_id, set()),
-            )
-            for occurrence in occurrences
-        )
-    ]
 
 
 @login_required
 def freezewindow_detail(request, pk: int):
     """A freeze window: what it covers, its next occurrences and the releases that deploy inside it."""
     window = selectors.freeze_get(user=request.user, pk=pk)
-    today = datetime.date.today()
+    today = timezone.localdate()
     upcoming = freezes.freeze_occurrences(window, today, today + datetime.timedelta(days=FREEZE_OCCURRENCES_DAYS))
     occurrences = [
         {"start": start, "end": end, "days": (end - start).days + 1, "now": start <= today <= end}
         for start, end in upcoming[:FREEZE_OCCURRENCES_SHOWN]
     ]
-    affected = _freeze_affected(request.user, window, today)
+    affected = selectors.freeze_affected_releases(
+        user=request.user, window=window, today=today, lookahead_days=FREEZE_LOOKAHEAD_DAYS
+    )
     shown = affected[:FREEZE_RELEASES_SHOWN]
     health = selectors.release_health_map(
         user=request.user, release_ids=sorted({row["release"].pk for row in shown}), today=today
@@ -1910,8 +1809,8 @@ def freezewindow_detail(request, pk: int):
             ("Repeats", _freeze_repeats(window)),
             ("Reason", window.reason),
         ],
-        edit_url=_url(request, "releases.change_freezewindow", reverse("releases:freezewindow_update", args=[pk])),
-        delete_url=_url(request, "releases.delete_freezewindow", reverse("releases:freezewindow_delete", args=[pk])),
+        edit_url=_may(request, "releases.change_freezewindow", reverse("releases:freezewindow_update", args=[pk])),
+        delete_url=_may(request, "releases.delete_freezewindow", reverse("releases:freezewindow_delete", args=[pk])),
         occurrences=occurrences,
         more_occurrences=len(upcoming) > FREEZE_OCCURRENCES_SHOWN,
         affected=shown,
@@ -1924,8 +1823,8 @@ def _freeze_form(request, initial=None):
     return FreezeWindowForm(
         request.POST or None,
         initial=initial,
-        portfolios=Portfolio.objects.restrict(request.user, "view").order_by("name"),
-        systems=System.objects.restrict(request.user, "view").order_by("name"),
+        portfolios=_visible(Portfolio, request.user).order_by("name"),
+        systems=_visible(System, request.user).order_by("name"),
     )
 
 
@@ -1936,7 +1835,7 @@ def freezewindow_create(request):
         request,
         form=_freeze_form(request),
         title="New freeze window",
-        save=lambda data: services.freeze_create(actor=request.user, **_changes(data)),
+        save=lambda data: services.freeze_create(actor=request.user, **_without_version(data)),
         success="Freeze window {object} is created.",
         cancel_url=reverse("releases:freezewindow_list"),
         template="releases/freezewindow_form.html",

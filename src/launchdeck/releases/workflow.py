@@ -5,8 +5,10 @@ that guards the target status is neither passed nor overridden, and a train is n
 `release_transition` in services applies a move; pages and the API ask here what to offer.
 """
 
+from collections.abc import Mapping
+
 from launchdeck.accounts.roles import role_label
-from launchdeck.releases.checks import evaluate_gate
+from launchdeck.releases.checks import GateEvaluation, evaluate_gate
 from launchdeck.releases.choices import CLOSED_STATUSES, GATE_MET_STATUSES, GateStatus, ReleaseKind, ReleaseStatus
 
 DRAFT, PLANNED, IN_PROGRESS, RELEASED, CANCELLED = (
@@ -53,22 +55,37 @@ def allowed_transitions(user, release) -> list[str]:
     return [to for (source, to) in TRANSITIONS if source == release.status and may_transition(user, release, to)]
 
 
-def transition_blockers(release, to_status: str) -> list[str]:
+def transition_blockers(
+    release, to_status: str, *, evaluations: Mapping[int, GateEvaluation] | None = None
+) -> list[str]:
     """Why `release` cannot move to `to_status` yet: one sentence per unmet gate (and, for a train being released,
-    per child still open). Empty when nothing blocks it."""
+    per child still open). Empty when nothing blocks it.
+
+    `evaluations`: the release's gates already evaluated (`checks.evaluate_gates`, by gate id) by a page that shows
+    them; the gates are then read from `release.gates.all()` (prefetched) and not evaluated again. Without it the
+    gates are read and evaluated here (the transition service does so inside its transaction).
+    """
     reasons = []
-    gates = (
-        release.gates.filter(blocks=to_status)
-        .exclude(status__in=GATE_MET_STATUSES)
-        .select_related("release")
-        .prefetch_related("criteria", "approvals")
-        .order_by("due_date", "name")
-    )
+    if evaluations is None:
+        gates = list(
+            release.gates.filter(blocks=to_status)
+            .exclude(status__in=GATE_MET_STATUSES)
+            .select_related("release")
+            .prefetch_related("criteria", "approvals")
+            .order_by("due_date", "name")
+        )
+    else:
+        gates = sorted(
+            (gate for gate in release.gates.all() if gate.blocks == to_status and gate.status not in GATE_MET_STATUSES),
+            key=lambda gate: (gate.due_date, gate.name),
+        )
     for gate in gates:
         if gate.status == GateStatus.REJECTED:
             reasons.append(f"The gate {gate.name} was rejected; reopen it or override it.")
             continue
-        evaluation = evaluate_gate(gate)
+        evaluation = evaluations.get(gate.pk) if evaluations is not None else None
+        if evaluation is None:
+            evaluation = evaluate_gate(gate)
         parts = []
         if evaluation.unmet:
             parts.append("unmet: " + "; ".join(evaluation.unmet))

@@ -87,6 +87,25 @@ class WorkingCalendar:
         busdaycal = _busdaycalendar(self, min(start, end).year, max(start, end).year)
         return int(np.busday_count(np.datetime64(start), np.datetime64(end), busdaycal=busdaycal))
 
+    def working_days_between_many(self, starts, ends) -> np.ndarray:
+        """`working_days_between` for many pairs at once: element i is the working days in [starts[i], ends[i]).
+
+        `starts` and `ends` are equally long sequences of dates (or `datetime64[D]` arrays); the answer is an int64
+        array in the same order, counted with one `numpy.busday_count` over the years they span.
+        """
+        first = np.asarray(starts, dtype="datetime64[D]")
+        last = np.asarray(ends, dtype="datetime64[D]")
+        if first.ndim != 1 or first.shape != last.shape:
+            raise ValueError(f"starts and ends must be flat and equally long; got {first.shape} and {last.shape}.")
+        if first.size == 0:
+            return np.zeros(0, dtype=np.int64)
+        if np.isnat(first).any() or np.isnat(last).any():
+            raise ValueError("starts and ends must all be dates; got a missing value.")
+        lowest = min(first.min(), last.min()).item()
+        highest = max(first.max(), last.max()).item()
+        busdaycal = _busdaycalendar(self, lowest.year, highest.year)
+        return np.busday_count(first, last, busdaycal=busdaycal).astype(np.int64)
+
     def working_days_in(self, start: date, end: date) -> int:
         """Working days from `start` to `end`, both included (start <= end)."""
         _check_range(start, end)

@@ -56,7 +56,7 @@ def test_a_gate_is_created_with_its_criteria_and_evaluated(api):
     assert [(c["text"], c["kind"], c["ok"]) for c in gate["criteria"]] == [
         ("Release notes written", "manual", False),
         ("Rollback rehearsed", "manual", False),
-        ("All required phases have dates", "automatic", True),
+        ("All required phases are planned", "automatic", True),
     ]
     assert gate["criteria"][2]["check_key"] == "required_phases_dated"
     assert gate["unmet"] == ["Release notes written (not ticked)", "Rollback rehearsed (not ticked)"]

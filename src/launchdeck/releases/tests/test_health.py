@@ -16,14 +16,22 @@ from launchdeck.releases.health import (
     HealthFacts,
     release_health,
     status_for,
-    weekdays_after,
 )
+from launchdeck.scheduling.calendar import STANDARD, WorkingCalendar
 
 TODAY = date(2026, 4, 15)  # a Wednesday
 
 
+def slip(baseline_end: date | None, planned_end: date, calendar=STANDARD) -> int | None:
+    """The working days the selector counts on the release's calendar after the baseline end up to the planned end."""
+    if baseline_end is None or planned_end <= baseline_end:
+        return None
+    return calendar.working_days_between(baseline_end + timedelta(days=1), planned_end + timedelta(days=1))
+
+
 def facts(**changes) -> HealthFacts:
-    """A release not yet started (no elapsed time), without baseline, phases or systems: nothing adds risk."""
+    """A release not yet started (no elapsed time), without baseline, phases or systems: nothing adds risk. Given a
+    baseline end, its slip is counted on the weekends-only calendar unless the test gives `slip_working_days`."""
     base = HealthFacts(
         release_id=1,
         name="Payments 4.2",
@@ -31,7 +39,10 @@ def facts(**changes) -> HealthFacts:
         planned_end=TODAY + timedelta(days=120),
         status="planned",
     )
-    return dataclasses.replace(base, **changes)
+    changed = dataclasses.replace(base, **changes)
+    if "slip_working_days" not in changes:
+        changed = dataclasses.replace(changed, slip_working_days=slip(changed.baseline_end, changed.planned_end))
+    return changed
 
 
 def health(**changes) -> Health:
@@ -56,7 +67,9 @@ def test_a_release_with_nothing_against_it_is_green_with_no_factors():
 def test_slip_adds_a_point_per_working_day_the_planned_end_moved_past_its_baseline():
     result = health(baseline_end=date(2026, 6, 12), planned_end=date(2026, 6, 26))  # two weeks, Fri to Fri
     assert points(result) == {"schedule_slip": 10}
-    assert detail(result, "schedule_slip") == "Planned end moved 10 working days past its baseline (12 Jun → 26 Jun)."
+    assert detail(result, "schedule_slip") == (
+        "Planned end moved 10 working days past its baseline (12 Jun → 26 Jun), on the release's calendar."
+    )
     assert result.factors[0].label == "Schedule slip"
 
 
@@ -64,7 +77,7 @@ def test_slip_over_a_weekend_counts_only_the_working_days_and_names_years_when_t
     result = health(baseline_end=date(2026, 12, 31), planned_end=date(2027, 1, 4))  # Thu to Mon
     assert points(result) == {"schedule_slip": 2}
     assert detail(result, "schedule_slip") == (
-        "Planned end moved 2 working days past its baseline (31 Dec 2026 → 4 Jan 2027)."
+        "Planned end moved 2 working days past its baseline (31 Dec 2026 → 4 Jan 2027), on the release's calendar."
     )
 
 
@@ -82,8 +95,21 @@ def test_no_slip_without_a_baseline_or_when_the_release_ends_on_or_before_it(bas
 
 
 def test_slip_from_friday_to_the_next_sunday_is_no_working_day():
-    assert weekdays_after(date(2026, 6, 12), date(2026, 6, 14)) == 0
+    assert slip(date(2026, 6, 12), date(2026, 6, 14)) == 0
     assert health(baseline_end=date(2026, 6, 12), planned_end=date(2026, 6, 14)).factors == ()
+
+
+def test_slip_counts_the_working_days_the_selector_found_on_the_release_calendar_not_monday_to_friday():
+    # Thu 31 Dec 2026 to Mon 4 Jan 2027 is 2 weekdays; on an English calendar New Year's Day is a holiday: 1.
+    england = WorkingCalendar(country="GB", subdivision="ENG")
+    baseline_end, planned_end = date(2026, 12, 31), date(2027, 1, 4)
+    result = health(
+        baseline_end=baseline_end, planned_end=planned_end, slip_working_days=slip(baseline_end, planned_end, england)
+    )
+    assert points(result) == {"schedule_slip": 1}
+    assert detail(result, "schedule_slip") == (
+        "Planned end moved 1 working day past its baseline (31 Dec 2026 → 4 Jan 2027), on the release's calendar."
+    )
 
 
 # Overdue milestones and gates
@@ -312,7 +338,8 @@ def any_facts(draw, *, depth: int = 1):
         planned_end=last,
         kind="enterprise" if children else "project",
         status=draw(st.sampled_from(["draft", "planned", "in_progress", "released", "cancelled"])),
-        baseline_end=draw(st.none() | days),
+        baseline_end=(baseline_end := draw(st.none() | days)),
+        slip_working_days=slip(baseline_end, last),
         overdue_milestones=draw(counts),
         oldest_overdue_milestone=draw(st.none() | days),
         overdue_gates=draw(counts),

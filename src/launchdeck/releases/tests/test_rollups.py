@@ -8,8 +8,9 @@ from launchdeck.catalog.tests.factories import SystemFactory
 from launchdeck.portfolio import rollups as portfolio_rollups
 from launchdeck.portfolio.tests.factories import InitiativeFactory, PortfolioFactory, ProjectFactory
 from launchdeck.releases import rollups, selectors
-from launchdeck.releases.health import release_health, weekdays_after
+from launchdeck.releases.health import release_health
 from launchdeck.releases.tests.factories import END, GateFactory, ReleaseFactory, ReleaseSystemFactory
+from launchdeck.scheduling.calendar import STANDARD
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +36,7 @@ def rated(name: str, score: int, **fields):
     overridden = min(3, (score - 15 * rejected - slip) // 5)
     tier_one = (score - 15 * rejected - slip - 5 * overridden) // 3
     baseline_end = END
-    while weekdays_after(baseline_end, END) < slip:
+    while STANDARD.working_days_between(baseline_end + timedelta(days=1), END + timedelta(days=1)) < slip:
         baseline_end -= timedelta(days=1)
     release = ReleaseFactory(
         name=name, status=fields.pop("status", "planned"), baseline_end=baseline_end if slip else None, **fields

@@ -107,6 +107,7 @@ def test_health_facts_gather_every_fact_of_a_release_in_five_queries(measured, d
         kind="project",
         status="in_progress",
         baseline_end=D(2026, 6, 12),
+        slip_working_days=10,
         overdue_milestones=2,
         oldest_overdue_milestone=D(2026, 4, 1),
         overdue_gates=1,
@@ -119,6 +120,36 @@ def test_health_facts_gather_every_fact_of_a_release_in_five_queries(measured, d
     assert facts[other.pk] == HealthFacts(
         release_id=other.pk, name="Quiet", planned_start=D(2026, 3, 2), planned_end=D(2026, 6, 26), status="draft"
     )
+
+
+def test_slip_is_counted_in_working_days_of_each_release_calendar_in_two_more_queries(django_assert_num_queries):
+    from launchdeck.org.models import CalendarClosure
+    from launchdeck.org.tests.factories import CalendarFactory
+
+    england = CalendarFactory(country="GB", subdivision="ENG")
+    shutdown = CalendarFactory()
+    CalendarClosure.objects.create(calendar=shutdown, name="Summer shutdown", start=D(2026, 6, 15), end=D(2026, 6, 19))
+    # Fri 12 Jun to Fri 26 Jun 2026: 10 weekdays; the shutdown takes 5 of them. Thu 24 Dec 2026 to Mon 4 Jan 2027:
+    # 7 weekdays after the baseline; England keeps Christmas, Boxing Day (observed Mon 28th) and New Year's Day: 4.
+    weekends_only = release("Weekends only", baseline_end=D(2026, 6, 12), planned_end=D(2026, 6, 26))
+    with_shutdown = release("Shutdown", calendar=shutdown, baseline_end=D(2026, 6, 12), planned_end=D(2026, 6, 26))
+    english = release(
+        "English", calendar=england, end=D(2027, 1, 4), baseline_end=D(2026, 12, 24), planned_end=D(2027, 1, 4)
+    )
+    early = release("Early", calendar=england, baseline_end=D(2026, 7, 1), planned_end=D(2026, 6, 26))
+    ids = [weekends_only.pk, with_shutdown.pk, english.pk, early.pk]
+    with django_assert_num_queries(7):
+        facts = selectors.release_health_facts(ids, today=TODAY)
+    assert [facts[pk].slip_working_days for pk in ids] == [10, 5, 4, None]
+    assert [
+        dict((f.key, f.points) for f in release_health(facts[pk], today=TODAY).factors).get("schedule_slip")
+        for pk in ids
+    ] == [
+        10,
+        5,
+        4,
+        None,
+    ]
 
 
 def test_a_phase_marked_done_counts_as_complete():
@@ -726,3 +757,64 @@ def test_the_calendar_and_the_impact_matrix_read_in_a_fixed_number_of_queries(
     with django_assert_num_queries(2):
         matrix = selectors.impact_matrix(user=reader, start=D(2026, 3, 1))
     assert len(month["weeks"][4][2]["milestones"]) == 11 and len(matrix["releases"]) == 11
+
+
+# The portfolio a release belongs to: one rule everywhere
+
+
+@pytest.fixture
+def belonging():
+    """Releases whose own portfolio, initiative's and project's initiative's portfolio differ."""
+    mine, theirs = PortfolioFactory(name="Mine"), PortfolioFactory(name="Theirs")
+    their_initiative = InitiativeFactory(name="Their initiative", portfolio=theirs)
+    own = release("Own portfolio first", portfolio=mine, initiative=their_initiative)
+    via_initiative = release("Through its initiative", initiative=their_initiative)
+    via_project = release("Through its project", project=ProjectFactory(initiative=their_initiative))
+    deploy_day = D(2026, 12, 21)  # inside FreezeWindowFactory's days
+    deploys = {
+        item.pk: MilestoneFactory(release=item, name="Deploy", kind="deploy", planned_date=deploy_day)
+        for item in (own, via_initiative, via_project)
+    }
+    for item in (own, via_initiative, via_project):
+        Release.objects.filter(pk=item.pk).update(planned_end=D(2026, 12, 31))
+    return {"mine": mine, "theirs": theirs, "own": own, "via": [via_initiative, via_project], "deploys": deploys}
+
+
+def test_the_portfolio_filter_reads_the_release_own_portfolio_before_its_initiative(belonging):
+    own, via = belonging["own"], belonging["via"]
+    assert set(selectors.release_list(user=None, filters={"portfolio": belonging["mine"]})) == {own}
+    assert set(selectors.release_list(user=None, filters={"portfolio": belonging["theirs"]})) == set(via)
+
+
+def test_the_timeline_groups_a_release_under_the_portfolio_it_belongs_to(belonging):
+    data = selectors.timeline_data(user=None, start=START, end=D(2026, 12, 31), group_by="portfolio", today=TODAY)
+    groups = {row["id"]: row["groups"] for row in data["releases"]}
+    assert groups[belonging["own"].pk] == [f"p{belonging['mine'].pk}"]
+    assert [groups[item.pk] for item in belonging["via"]] == [[f"p{belonging['theirs'].pk}"]] * 2
+
+
+def test_the_portfolio_report_holds_the_releases_that_belong_to_the_portfolio(belonging):
+    def shown(portfolio):
+        report = selectors.portfolio_status_report(user=None, portfolio=portfolio, today=TODAY)
+        rows = [row for initiative in report["initiatives"] for row in initiative["releases"]] + report["unassigned"]
+        return {row["id"] for row in rows}
+
+    assert shown(belonging["mine"]) == {belonging["own"].pk}
+    assert shown(belonging["theirs"]) == {item.pk for item in belonging["via"]}
+
+
+def test_a_portfolio_freeze_covers_the_releases_that_belong_to_its_portfolio_however_linked(belonging):
+    from launchdeck.releases.freezes import deploy_milestones_in_freeze
+
+    window = FreezeWindowFactory(name="Their freeze", scope="portfolios", portfolios=[belonging["theirs"]])
+    ids = [belonging["own"].pk] + [item.pk for item in belonging["via"]]
+    flagged = deploy_milestones_in_freeze(ids)
+    assert set(flagged) == {item.pk for item in belonging["via"]}
+    affected = selectors.freeze_affected_releases(user=None, window=window, today=TODAY)
+    assert [row["release"].pk for row in affected] == sorted(
+        (item.pk for item in belonging["via"]), key=lambda pk: Release.objects.get(pk=pk).name
+    )
+    mine = FreezeWindowFactory(name="My freeze", scope="portfolios", portfolios=[belonging["mine"]])
+    assert [row["release"] for row in selectors.freeze_affected_releases(user=None, window=mine, today=TODAY)] == [
+        belonging["own"]
+    ]

@@ -249,3 +249,37 @@ def test_freeze_delete_is_recorded(release_manager):
     with events_written() as written:
         services.freeze_delete(actor=release_manager, window=window)
     assert written.types == ["freezewindow.deleted"] and written.event.old_data == {"name": "Gone"}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        (
+            {
+                "starts_on": D(9995, 1, 1),
+                "ends_on": D(9995, 1, 2),
+                "recurrence": "yearly",
+                "recurs_until": D(9996, 1, 1),
+            },
+            "starts_on",
+        ),
+        ({"starts_on": D(2026, 1, 1), "ends_on": D(3000, 1, 2)}, "ends_on"),
+        ({"recurrence": "yearly", "recurs_until": D(9999, 12, 31)}, "recurs_until"),
+    ],
+)
+def test_a_freeze_outside_the_plausible_years_is_refused(release_manager, overrides, field):
+    with unchanged(), pytest.raises(ValidationFailed, match="between the years 1900 and 2999") as caught:
+        create(release_manager, **overrides)
+    assert fields_of(caught) == [field]
+    window = FreezeWindowFactory()
+    with unchanged(), pytest.raises(ValidationFailed, match="between the years 1900 and 2999") as caught:
+        services.freeze_update(actor=release_manager, window=window, **overrides)
+    assert fields_of(caught) == [field]
+
+
+def test_a_freeze_late_in_the_plausible_years_recurs_for_ten_years(release_manager):
+    starts_on = D(2996, 2, 29)
+    window = create(
+        release_manager, starts_on=starts_on, ends_on=starts_on, recurrence="yearly", recurs_until=D(2999, 12, 31)
+    )
+    assert window.recurs_until == D(2999, 12, 31)

@@ -302,3 +302,99 @@ def test_milestone_permissions(make_user, project_manager, release_manager, rele
     with events_written() as written:
         services.milestone_delete(actor=release_manager, milestone=milestone)
     assert written.types == ["milestone.deleted"]
+
+
+# Dates out of any plan
+
+
+def test_phases_and_milestones_outside_the_plausible_years_are_refused(release_manager, release):
+    phase, milestone = PhaseFactory(release=release), MilestoneFactory(release=release)
+    attempts = [
+        (
+            lambda: services.phase_create(
+                actor=release_manager,
+                release=release,
+                name="P",
+                kind=PhaseKind.BUILD,
+                planned_start=D(2026, 3, 2),
+                planned_end=D(9999, 12, 31),
+            ),
+            "planned_end",
+        ),
+        (lambda: services.phase_update(actor=release_manager, phase=phase, actual_start=D(202, 3, 2)), "actual_start"),
+        (
+            lambda: services.milestone_create(
+                actor=release_manager,
+                release=release,
+                name="M",
+                planned_date=D(3000, 1, 1),
+            ),
+            "planned_date",
+        ),
+        (
+            lambda: services.milestone_update(
+                actor=release_manager,
+                milestone=milestone,
+                actual_date=D(1899, 1, 1),
+            ),
+            "actual_date",
+        ),
+    ]
+    for attempt, field in attempts:
+        with unchanged(), pytest.raises(ValidationFailed, match="between the years 1900 and 2999") as caught:
+            attempt()
+        assert fields_of(caught) == [field]
+
+
+# Closed releases
+
+
+@pytest.fixture
+def shipped(db):
+    """Ledger, released, with a build phase and a deploy milestone."""
+    release = ReleaseFactory(name="Ledger", status="released")
+    PhaseFactory(release=release, name="Build", planned_start=D(2026, 3, 2), planned_end=D(2026, 3, 27))
+    MilestoneFactory(release=release, name="Deploy", planned_date=D(2026, 6, 1))
+    return release
+
+
+def test_the_phases_and_milestones_of_a_closed_release_are_history(release_manager, shipped):
+    phase, milestone = shipped.phases.get(), shipped.milestones.get()
+    attempts = [
+        lambda: services.phase_create(
+            actor=release_manager,
+            release=shipped,
+            name="Late",
+            kind=PhaseKind.BUILD,
+            planned_start=D(2026, 4, 6),
+            planned_end=D(2026, 4, 10),
+        ),
+        lambda: services.phase_update(actor=release_manager, phase=phase, planned_end=D(2026, 4, 3)),
+        lambda: services.phase_update(actor=release_manager, phase=phase, name="Build and test"),
+        lambda: services.phase_delete(actor=release_manager, phase=phase),
+        lambda: services.milestone_create(actor=release_manager, release=shipped, name="M", planned_date=D(2026, 6, 2)),
+        lambda: services.milestone_update(actor=release_manager, milestone=milestone, planned_date=D(2026, 6, 2)),
+        lambda: services.milestone_update(actor=release_manager, milestone=milestone, phase=phase),
+        lambda: services.milestone_delete(actor=release_manager, milestone=milestone),
+    ]
+    for attempt in attempts:
+        with unchanged(), pytest.raises(Conflict, match=re.escape("Ledger is released; its plan is history.")):
+            attempt()
+
+
+def test_what_happened_is_still_recorded_on_the_phases_and_milestones_of_a_closed_release(release_manager, shipped):
+    phase, milestone = shipped.phases.get(), shipped.milestones.get()
+    services.phase_update(
+        actor=release_manager,
+        phase=phase,
+        status=PhaseStatus.DONE,
+        percent_complete=100,
+        actual_start=D(2026, 3, 3),
+        actual_end=D(2026, 4, 2),
+        planned_end=phase.planned_end,  # a form sends the plan back unchanged
+    )
+    services.milestone_update(actor=release_manager, milestone=milestone, actual_date=D(2026, 6, 3))
+    phase.refresh_from_db()
+    milestone.refresh_from_db()
+    assert (phase.status, phase.percent_complete, phase.actual_end) == (PhaseStatus.DONE, 100, D(2026, 4, 2))
+    assert milestone.actual_date == D(2026, 6, 3)

@@ -109,7 +109,7 @@ def test_a_release_from_a_template_lays_out_phases_milestones_and_gates(release_
     assert criteria == [
         (CriterionKind.MANUAL, "Defects triaged", ""),
         (CriterionKind.MANUAL, "Test report signed", ""),
-        (CriterionKind.AUTOMATIC, "All required phases have dates", "required_phases_dated"),
+        (CriterionKind.AUTOMATIC, "All required phases are planned", "required_phases_dated"),
     ]
     assert written.event.new_data["template"] == template.pk and written.event.new_data["planned_end"] == "2026-03-20"
 
@@ -373,3 +373,132 @@ def test_only_release_managers_delete_releases(make_user, role):
     release = ReleaseFactory()
     with unchanged(), pytest.raises(PermissionDenied):
         services.release_delete(actor=make_user(role), release=release)
+
+
+# Links to the portfolio
+
+
+def test_a_rename_does_not_recheck_links_that_moved_on_since(release_manager):
+    project = ProjectFactory()
+    release = ReleaseFactory(project=project, initiative=project.initiative, portfolio=project.initiative.portfolio)
+    project.initiative = InitiativeFactory()  # the project moved to another initiative (and portfolio)
+    project.save()
+    services.release_update(actor=release_manager, release=release, name="Renamed")
+    assert Release.objects.get(pk=release.pk).name == "Renamed"
+
+
+def test_a_new_project_brings_its_initiative_and_portfolio(release_manager):
+    release = ReleaseFactory(initiative=InitiativeFactory())
+    release.portfolio = release.initiative.portfolio
+    release.save()
+    project = ProjectFactory()
+    with events_written() as written:
+        services.release_update(actor=release_manager, release=release, project=project)
+    row = Release.objects.get(pk=release.pk)
+    assert (row.project_id, row.initiative_id, row.portfolio_id) == (
+        project.pk,
+        project.initiative_id,
+        project.initiative.portfolio_id,
+    )
+    assert written.event.new_data["initiative"] == project.initiative_id
+
+
+def test_a_project_of_another_initiative_than_the_one_given_is_still_refused(release_manager):
+    release = ReleaseFactory()
+    with unchanged(), pytest.raises(ValidationFailed) as caught:
+        services.release_update(
+            actor=release_manager, release=release, project=ProjectFactory(), initiative=InitiativeFactory()
+        )
+    assert fields_of(caught) == ["project"]
+
+
+# Dates out of any plan
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        ({"planned_start": D(3000, 1, 5), "planned_end": D(3000, 2, 5)}, "planned_start"),
+        ({"planned_start": D(2026, 1, 5), "planned_end": D(9999, 12, 31)}, "planned_end"),
+        ({"planned_start": D(1899, 12, 1), "planned_end": D(1899, 12, 31)}, "planned_start"),
+    ],
+)
+def test_a_release_outside_the_plausible_years_is_refused(release_manager, args, field):
+    with unchanged(), pytest.raises(ValidationFailed, match="between the years 1900 and 2999") as caught:
+        create(release_manager, **args)
+    assert fields_of(caught) == [field]
+
+
+@pytest.mark.parametrize("field", ["planned_start", "planned_end", "actual_start", "actual_end"])
+def test_an_edit_to_an_implausible_date_is_refused(release_manager, field):
+    release = ReleaseFactory()
+    with unchanged(), pytest.raises(ValidationFailed, match="between the years 1900 and 2999") as caught:
+        services.release_update(actor=release_manager, release=release, **{field: D(9999, 12, 31)})
+    assert fields_of(caught) == [field]
+
+
+def test_a_template_laid_out_past_the_plausible_years_is_refused_on_the_start(release_manager):
+    template = ReleaseTemplateFactory()
+    PhaseTemplateFactory(template=template, start_offset_days=5000, duration_days=1000)
+    with unchanged(), pytest.raises(ValidationFailed, match="past the year 2999") as caught:
+        create(release_manager, template=template, planned_start=D(2999, 6, 1))
+    assert fields_of(caught) == ["planned_start"]
+
+
+def test_a_template_that_runs_off_the_calendar_is_refused_on_the_start(release_manager):
+    template = ReleaseTemplateFactory()
+    PhaseTemplateFactory(template=template, start_offset_days=3_000_000, duration_days=5)
+    with unchanged(), pytest.raises(ValidationFailed, match="cannot be laid out") as caught:
+        create(release_manager, template=template, planned_start=D(2999, 6, 1))
+    assert fields_of(caught) == ["planned_start"]
+
+
+def test_an_inactive_template_is_refused(release_manager, template):
+    template.is_active = False
+    template.save()
+    with unchanged(), pytest.raises(ValidationFailed, match=re.escape("The template Standard is inactive.")) as caught:
+        create(release_manager, template=template)
+    assert fields_of(caught) == ["template"]
+
+
+def test_delete_checks_the_status_of_the_locked_row(release_manager):
+    release = ReleaseFactory(name="Ledger")
+    Release.objects.filter(pk=release.pk).update(status=ReleaseStatus.IN_PROGRESS)  # started since it was read
+    with unchanged(), pytest.raises(Conflict, match="only draft or cancelled"):
+        services.release_delete(actor=release_manager, release=release)
+
+
+# Closed releases
+
+
+@pytest.mark.parametrize("status", [ReleaseStatus.RELEASED, ReleaseStatus.CANCELLED])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"planned_end": D(2026, 7, 31)},
+        {"planned_start": D(2026, 2, 2)},
+        {"kind": ReleaseKind.INDEPENDENT},
+        {"project": "new"},
+    ],
+)
+def test_the_plan_of_a_closed_release_is_history(release_manager, status, changes):
+    release = ReleaseFactory(name="Ledger", status=status)
+    if changes.get("project") == "new":
+        changes["project"] = ProjectFactory()
+    label = "released" if status == ReleaseStatus.RELEASED else "cancelled"
+    with unchanged(), pytest.raises(Conflict, match=re.escape(f"Ledger is {label}; its plan is history.")):
+        services.release_update(actor=release_manager, release=release, **changes)
+
+
+def test_what_happened_is_still_recorded_on_a_closed_release(release_manager):
+    release = ReleaseFactory(name="Ledger", status=ReleaseStatus.RELEASED)
+    services.release_update(
+        actor=release_manager,
+        release=release,
+        actual_start=D(2026, 3, 4),
+        actual_end=D(2026, 6, 30),
+        description="Shipped a week late",
+        planned_end=release.planned_end,  # a form sends the planned dates back unchanged
+    )
+    row = Release.objects.get(pk=release.pk)
+    assert (row.actual_start, row.actual_end, row.description) == (D(2026, 3, 4), D(2026, 6, 30), "Shipped a week late")

@@ -1,10 +1,13 @@
 """A release's scope at the services: systems impacted or regression-dependent, and suggestions from the graph."""
 
+import threading
+
 import pytest
+from django.db import connection, connections
 
 from launchdeck.accounts.roles import Role
 from launchdeck.catalog.tests.factories import SystemFactory, systems_with_edges
-from launchdeck.core.errors import NotFound, PermissionDenied, ValidationFailed
+from launchdeck.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from launchdeck.releases import services
 from launchdeck.releases.choices import SystemImpact
 from launchdeck.releases.models import ReleaseSystem
@@ -143,6 +146,65 @@ def test_suggestions_take_a_fixed_number_of_queries(release_manager, django_asse
     release = ReleaseFactory()
     for name in "ACE":
         ReleaseSystemFactory(release=release, system=systems[name])
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(11):  # with the release's lock and the savepoint around the insert
         added = services.release_scope_add_suggested(actor=release_manager, release=release)
     assert len(added) == len(names) - 3
+
+
+def test_suggestions_added_by_another_click_meanwhile_are_a_no_op(release_manager, monkeypatch):
+    systems = systems_with_edges("AB", [("B", "A")])
+    release = ReleaseFactory()
+    ReleaseSystemFactory(release=release, system=systems["A"])
+    real_adjacency = services.adjacency
+
+    def other_click_lands_first(*args, **kwargs):
+        ReleaseSystem.objects.create(release=release, system=systems["B"], impact=SystemImpact.REGRESSION)
+        return real_adjacency(*args, **kwargs)
+
+    monkeypatch.setattr(services, "adjacency", other_click_lands_first)
+    with events_written() as written:
+        added = services.release_scope_add_suggested(actor=release_manager, release=release)
+    assert added == [] and written.types == []
+    assert scope(release)["B"] == ("regression", "")
+
+
+@pytest.mark.parametrize("status", ["released", "cancelled"])
+def test_the_scope_of_a_closed_release_is_history(release_manager, status):
+    systems = systems_with_edges("AB", [("B", "A")])
+    release = ReleaseFactory(name="Ledger", status=status)
+    ReleaseSystemFactory(release=release, system=systems["A"])
+    attempts = [
+        lambda: services.release_scope_set(actor=release_manager, release=release, system=systems["B"]),
+        lambda: services.release_scope_remove(actor=release_manager, release=release, system=systems["A"]),
+        lambda: services.release_scope_add_suggested(actor=release_manager, release=release),
+    ]
+    for attempt in attempts:
+        with unchanged(), pytest.raises(Conflict, match=f"Ledger is {status}; its plan is history."):
+            attempt()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite's IMMEDIATE transactions already queue writers")
+@pytest.mark.django_db(transaction=True)
+def test_two_clicks_on_suggest_at_once_add_the_systems_once(release_manager):
+    systems = systems_with_edges("ABC", [("B", "A"), ("C", "B")])
+    release = ReleaseFactory()
+    ReleaseSystemFactory(release=release, system=systems["A"])
+    start, outcomes = threading.Barrier(2), []
+
+    def click():
+        try:
+            start.wait()
+            outcomes.append(len(services.release_scope_add_suggested(actor=release_manager, release=release)))
+        except Exception as exc:  # reported by the assertion below, not lost in the thread
+            outcomes.append(exc)
+        finally:
+            connections.close_all()
+
+    clicks = [threading.Thread(target=click) for _ in range(2)]
+    for thread in clicks:
+        thread.start()
+    for thread in clicks:
+        thread.join()
+    assert all(isinstance(outcome, int) for outcome in outcomes), outcomes
+    assert sorted(outcomes) == [0, 2]
+    assert scope(release) == {"A": ("impacted", ""), "B": ("regression", ""), "C": ("regression", "")}

@@ -306,3 +306,22 @@ def test_moving_a_train_phase_carries_the_followers_milestones_audited(release_m
         {"planned_date": "2026-04-29"},
     )
     assert "Moves with its phase" in written.events[2].reason
+
+
+# Races: the train's row is locked and its status read from there
+
+
+def test_joining_checks_the_locked_trains_status(release_manager, train, child):
+    Release.objects.filter(pk=train.pk).update(status=ReleaseStatus.RELEASED)  # shipped since `train` was read
+    with unchanged(), pytest.raises(Conflict, match="takes no more releases"):
+        services.release_add_to_train(actor=release_manager, train=train, release=child, inherit_dates=False)
+
+
+def test_creating_in_a_train_checks_the_locked_trains_status_and_kind(release_manager, train):
+    args = {"name": "Late", "kind": ReleaseKind.PROJECT, "planned_start": D(2026, 3, 2), "planned_end": D(2026, 4, 2)}
+    Release.objects.filter(pk=train.pk).update(status=ReleaseStatus.CANCELLED)
+    with unchanged(), pytest.raises(Conflict, match="takes no more releases"):
+        services.release_create(actor=release_manager, train=train, **args)
+    Release.objects.filter(pk=train.pk).update(status=ReleaseStatus.PLANNED, kind=ReleaseKind.INDEPENDENT)
+    with unchanged(), pytest.raises(ValidationFailed, match="not an enterprise release"):
+        services.release_create(actor=release_manager, train=train, **args)

@@ -619,3 +619,28 @@ def test_the_release_page_reads_in_a_bounded_number_of_queries(as_manager, plan,
         GateCriterionFactory(gate=gate)
         MilestoneFactory(release=child, name=f"Extra milestone {index}")
     assert queries(child) == before
+
+
+def test_the_release_page_evaluates_its_gates_once_so_more_gates_cost_no_more_queries(
+    as_manager, release_manager, django_assert_max_num_queries
+):
+    release = ReleaseFactory(status=ReleaseStatus.IN_PROGRESS, owner=release_manager)
+
+    def add_gate(index):
+        gate = GateFactory(release=release, name=f"Gate {index}", blocks=ReleaseStatus.RELEASED)
+        GateCriterionFactory(gate=gate, kind="automatic", check_key="required_phases_dated", text="Planned")
+        GateCriterionFactory(gate=gate, kind="automatic", check_key="no_milestone_in_freeze", text="No freeze")
+
+    def queries():
+        with django_assert_max_num_queries(21) as captured:
+            page = as_manager.get(release.get_absolute_url())
+        assert page.status_code == 200
+        return len(captured.captured_queries), text(page)
+
+    add_gate(0)
+    one, _ = queries()
+    for index in range(1, 10):
+        add_gate(index)
+    ten, page = queries()
+    assert ten == one
+    assert "The gate Gate 9 is not passed" in page  # the blockers of "Mark as released" came from the one evaluation

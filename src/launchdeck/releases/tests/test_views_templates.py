@@ -131,7 +131,7 @@ def test_the_template_page_shows_the_lifecycle_for_a_viewer_without_changes(view
     response = viewer_client.get(f"/releases/templates/{template.pk}/")
     page = flat(response)
     assert response.status_code == 200
-    for shown in ("Build", "SIT", "Code freeze", "SIT exit", "Test report signed", "All required phases have dates"):
+    for shown in ("Build", "SIT", "Code freeze", "SIT exit", "Test report signed", "All required phases are planned"):
         assert shown in page
     assert "2 working days before the end of Build" in page
     assert "Release manager" in page and "Quality manager" in page
@@ -444,7 +444,7 @@ def test_the_gate_form_offers_the_registered_checks_and_the_approving_roles(mana
     page = text(manager_client.get(f"/releases/templates/{template.pk}/gates/new/"))
     for label in (
         "All child releases passed this gate",
-        "All required phases have dates",
+        "All required phases are planned",
         "No deploy milestone inside a freeze",
     ):
         assert label in page

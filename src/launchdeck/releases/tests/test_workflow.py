@@ -283,3 +283,91 @@ def test_the_blockers_are_read_in_a_bounded_number_of_queries(db, django_assert_
     with django_assert_max_num_queries(3):
         reasons = workflow.transition_blockers(release, RELEASED)
     assert len(reasons) == 6
+
+
+# Blockers from a page's one evaluation of its gates
+
+
+@pytest.mark.django_db
+def test_blockers_from_given_evaluations_match_blockers_worked_out_alone(django_assert_num_queries):
+    from launchdeck.releases import checks, selectors
+
+    release = ReleaseFactory(status=IN_PROGRESS)
+    for index in range(3):
+        gate = GateFactory(release=release, name=f"Gate {index}", blocks=RELEASED, approver_roles=["release_manager"])
+        GateCriterionFactory(gate=gate, kind="automatic", check_key="required_phases_dated", text="Planned")
+        GateCriterionFactory(gate=gate, kind="automatic", check_key="no_milestone_in_freeze", text="No freeze")
+    GateFactory(release=release, name="Rejected", blocks=RELEASED, status=GateStatus.REJECTED)
+    alone = workflow.transition_blockers(release, RELEASED)
+    page = selectors.release_get(user=None, pk=release.pk)
+    evaluations = checks.evaluate_gates(page.gates.all())
+    with django_assert_num_queries(0):
+        given = workflow.transition_blockers(page, RELEASED, evaluations=evaluations)
+    assert given == alone and len(given) == 4
+
+
+@pytest.mark.django_db
+def test_a_per_release_check_runs_once_for_all_the_gates_of_a_release(django_assert_num_queries):
+    from launchdeck.releases import checks, selectors
+
+    release = ReleaseFactory(status=IN_PROGRESS)
+    for index in range(5):
+        gate = GateFactory(release=release, name=f"Gate {index}")
+        GateCriterionFactory(gate=gate, kind="automatic", check_key="no_milestone_in_freeze", text="No freeze")
+    gates = list(selectors.release_get(user=None, pk=release.pk).gates.all())
+    with django_assert_num_queries(1):  # the deploy milestones, once; none means no freeze is read
+        evaluations = checks.evaluate_gates(gates)
+    assert all(evaluation.criteria_met for evaluation in evaluations.values())
+
+
+# Who may decide a gate
+
+
+@pytest.mark.django_db
+def test_gate_decidable_roles_are_the_open_gates_approver_roles_the_user_holds_and_may_write_with(make_user):
+    from launchdeck.releases.checks import gate_decidable_roles
+
+    gate = GateFactory(approver_roles=[Role.RELEASE_MANAGER, Role.QUALITY_MANAGER, Role.VIEWER])
+    both = make_user(Role.RELEASE_MANAGER, Role.QUALITY_MANAGER)
+    assert gate_decidable_roles(both, gate) == [Role.RELEASE_MANAGER, Role.QUALITY_MANAGER]
+    reader = make_user(Role.VIEWER)
+    assert gate_decidable_roles(reader, gate) == []  # a read-only role decides nothing, even when named
+    assert gate_decidable_roles(make_user(Role.SERVICE_MANAGER), gate) == []
+    assert gate_decidable_roles(make_user(Role.RELEASE_MANAGER, is_active=False), gate) == []
+    GateApprovalFactory(gate=gate, role=Role.QUALITY_MANAGER)
+    assert gate_decidable_roles(make_user(Role.RELEASE_MANAGER, Role.QUALITY_MANAGER), gate) == [Role.RELEASE_MANAGER]
+    GateApprovalFactory(gate=gate, role=Role.RELEASE_MANAGER, approver=both)
+    assert gate_decidable_roles(both, gate) == []  # one decision per person
+    gate.status = GateStatus.REJECTED
+    assert gate_decidable_roles(make_user(Role.QUALITY_MANAGER), gate) == []
+
+
+# The built-in checks
+
+
+@pytest.mark.django_db
+def test_children_passed_matches_by_template_first_and_by_name_only_without_one():
+    from launchdeck.releases.checks import run_check
+    from launchdeck.releases.tests.factories import GateTemplateFactory
+
+    gate_template = GateTemplateFactory()
+    train = TrainFactory()
+    train_gate = GateFactory(release=train, name="Go-live", template=gate_template)
+    ledger = ReleaseFactory(train=train, name="Ledger")
+    GateFactory(release=ledger, name="Exit", template=gate_template, status=GateStatus.PASSED)
+    GateFactory(release=ledger, name="go-live", status=GateStatus.OPEN)  # same name, but the template gate matches
+    cards = ReleaseFactory(train=train, name="Cards")
+    GateFactory(release=cards, name="Go-live", status=GateStatus.PASSED)  # no template gate: matched by name
+    ReleaseFactory(train=train, name="Web")  # no such gate at all
+    result = run_check("children_passed", train_gate)
+    assert result.ok
+    assert result.detail == (
+        "Every child release with this gate has passed it. 1 child release without such a gate is not counted."
+    )
+
+
+@pytest.mark.django_db
+def test_required_phases_planned_is_labelled_for_what_it_checks():
+    from launchdeck.releases.checks import check_label
+
+    assert check_label("required_phases_dated") == "All required phases are planned"

@@ -309,3 +309,40 @@ def test_running_past_the_last_representable_year_is_refused():
     closed = WorkingCalendar(closures=[(date(2026, 1, 1), date.max, "Forever")])
     with pytest.raises(ValueError, match="No date 0 working days after 2026-06-01"):
         closed.next_working_day(date(2026, 6, 1))
+
+
+def test_working_days_between_many_counts_each_pair_on_the_calendars_holidays():
+    england = WorkingCalendar(country="GB", subdivision="ENG")
+    starts = [date(2026, 12, 24), date(2026, 12, 28), date(2026, 6, 1), date(2027, 1, 4)]
+    ends = [date(2027, 1, 4), date(2026, 12, 28), date(2026, 6, 8), date(2026, 12, 24)]
+    counted = england.working_days_between_many(starts, ends)
+    # 24 Dec to 4 Jan: Christmas, Boxing Day (observed on Monday 28th) and New Year's Day are not working days.
+    assert counted.tolist() == [
+        england.working_days_between(start, end) for start, end in zip(starts, ends, strict=True)
+    ]
+    assert counted.tolist()[:3] == [4, 0, 5]  # 24, 29, 30 and 31 Dec; none; Monday to Friday
+    assert england.working_days_between_many([], []).tolist() == []
+
+
+def test_working_days_between_many_refuses_unequal_lengths():
+    with pytest.raises(ValueError, match="equally long"):
+        STANDARD.working_days_between_many([date(2026, 1, 1)], [])
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31)),
+            st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31)),
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_working_days_between_many_agrees_with_one_pair_at_a_time(pairs):
+    calendar = WorkingCalendar(country="DE", subdivision="BY")
+    starts, ends = zip(*pairs, strict=True)
+    assert calendar.working_days_between_many(starts, ends).tolist() == [
+        calendar.working_days_between(start, end) for start, end in pairs
+    ]
