@@ -9,6 +9,8 @@ PORT ?= 8000
 export LAUNCHDECK_DATA_DIR ?= $(CURDIR)/var
 LAUNCHDECK_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 export LAUNCHDECK_TEST_DATABASE_URL
+# The suite runs in parallel processes (pytest-xdist), one per core up to four; PYTEST_WORKERS= runs it in one.
+PYTEST_WORKERS ?= --numprocesses=auto --maxprocesses=4
 
 .PHONY: run test lint test-sqlite test-postgres assets install install-test chromium clean
 
@@ -66,12 +68,12 @@ lint: $(VENV)/.installed-test
 	LAUNCHDECK_DEBUG=1 LAUNCHDECK_DATABASE_URL=sqlite:///:memory: $(BIN)/launchdeck makemigrations --check --dry-run
 
 test-sqlite: install-test
-	LAUNCHDECK_DATABASE_URL=sqlite:///:memory: $(BIN)/pytest -q
+	LAUNCHDECK_DATABASE_URL=sqlite:///:memory: $(BIN)/pytest -q $(PYTEST_WORKERS)
 
 test-postgres: install-test
 	@if $(BIN)/python -m launchdeck.core.dbcheck "$(LAUNCHDECK_TEST_DATABASE_URL)"; then \
 	  echo "== PostgreSQL leg: $(LAUNCHDECK_TEST_DATABASE_URL)"; \
-	  LAUNCHDECK_DATABASE_URL="$(LAUNCHDECK_TEST_DATABASE_URL)" $(BIN)/pytest -q; \
+	  LAUNCHDECK_DATABASE_URL="$(LAUNCHDECK_TEST_DATABASE_URL)" $(BIN)/pytest -q $(PYTEST_WORKERS); \
 	elif [ "$${CI:-}" = "true" ]; then \
 	  echo "!! PostgreSQL is not reachable at $(LAUNCHDECK_TEST_DATABASE_URL) and CI=true: failing." >&2; exit 1; \
 	else \
