@@ -1031,7 +1031,11 @@ class _Planner:
     def deploy_freeze(self, plan: _ReleasePlan) -> str:
         """The name of a deployment freeze one of the plan's deploy milestones falls in, or ""."""
         systems = {system.pk for system in plan.impacted + plan.regression}
-        portfolio_id = plan.portfolio.pk if plan.portfolio else None
+        # The portfolio the release belongs to, by the one rule (`freezes.release_portfolio`): its own, else its
+        # initiative's, else its project's initiative's.
+        initiative = plan.initiative or (plan.project.initiative if plan.project else None)
+        portfolio = plan.portfolio or (initiative.portfolio if initiative else None)
+        portfolio_id = portfolio.pk if portfolio else None
         for milestone in plan.milestones:
             if milestone.template.kind != "deploy":
                 continue
