@@ -313,9 +313,6 @@ class TrainJoinForm(StyledForm):
         self.fields["train"].queryset = trains
 
 
-# End of Releases
-
-
 # Timeline, calendar and impact matrix
 
 TIMELINE_GROUPINGS = [("train", "Train"), ("portfolio", "Portfolio"), ("system", "System")]
@@ -398,9 +395,6 @@ class ImpactMatrixFilterForm(StyledForm):
 
     def clean_start(self):
         return _plausible(self.cleaned_data.get("start"))
-
-
-# End of Timeline, calendar and impact matrix
 
 
 # Templates and freeze windows
@@ -574,6 +568,3 @@ class FreezeWindowForm(VersionedForm):
         super().__init__(*args, **kwargs)
         self.fields["portfolios"].queryset = portfolios
         self.fields["systems"].queryset = systems
-
-
-# End of Templates and freeze windows

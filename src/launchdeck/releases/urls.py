@@ -5,7 +5,7 @@ from launchdeck.releases import views
 app_name = "releases"
 
 urlpatterns = [
-    # Releases (UI helper)
+    # Releases
     path("", views.release_list, name="release_list"),
     path("new/", views.release_create, name="release_create"),
     path("new/preview/", views.release_preview, name="release_preview"),
@@ -34,8 +34,7 @@ urlpatterns = [
     path("gates/<int:pk>/override/", views.gate_override, name="gate_override"),
     path("gates/<int:pk>/reopen/", views.gate_reopen, name="gate_reopen"),
     path("gate-criteria/<int:pk>/tick/", views.criterion_tick, name="criterion_tick"),
-    # End of Releases
-    # Templates and freeze windows (UI helper)
+    # Templates and freeze windows
     path("templates/", views.template_list, name="template_list"),
     path("templates/new/", views.template_create, name="template_create"),
     path("templates/<int:pk>/", views.template_detail, name="template_detail"),
@@ -56,10 +55,8 @@ urlpatterns = [
     path("freezes/<int:pk>/edit/", views.freezewindow_update, name="freezewindow_update"),
     path("freezes/<int:pk>/delete/", views.freezewindow_delete, name="freezewindow_delete"),
     path("reports/portfolio/<int:pk>/", views.portfolio_report, name="portfolio_report"),
-    # End of Templates and freeze windows
-    # Timeline, calendar and impact matrix (timeline helper)
+    # Timeline, calendar and impact matrix
     path("timeline/", views.timeline, name="timeline"),
     path("calendar/", views.calendar, name="calendar"),
     path("impact/", views.impact_matrix, name="impact_matrix"),
-    # End of Timeline, calendar and impact matrix
 ]

@@ -1024,9 +1024,6 @@ def child_remove(request, pk: int):
     return redirect(_release_tab(release, "train"))
 
 
-# End of Releases
-
-
 # Timeline, calendar and impact matrix
 
 TIMELINE_ZOOMS = [("day", "Day"), ("week", "Week"), ("month", "Month"), ("quarter", "Quarter")]
@@ -1243,11 +1240,7 @@ def impact_matrix(request):
     return render(request, "releases/impact_matrix.html", context)
 
 
-# End of Timeline, calendar and impact matrix
-
-
 # Templates and freeze windows
-# (helpers of this section are prefixed `_`: templates and freezes)
 
 
 FREEZE_OCCURRENCES_SHOWN = 12
@@ -1908,6 +1901,3 @@ def portfolio_report(request, pk: int):
             "children": [{"portfolio": child, "health": rollup.get(child.pk)} for child in children],
         },
     )
-
-
-# End of Templates and freeze windows
