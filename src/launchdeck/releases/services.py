@@ -39,7 +39,13 @@ from launchdeck.core.services import (
 )
 from launchdeck.org.calendars import working_calendar
 from launchdeck.releases import workflow
-from launchdeck.releases.checks import check_label, evaluate_gate, gate_checks, record_check_results
+from launchdeck.releases.checks import (
+    check_label,
+    evaluate_gate,
+    gate_checks,
+    gate_decidable_roles,
+    record_check_results,
+)
 from launchdeck.releases.choices import (
     CLOSED_STATUSES,
     GATE_MET_STATUSES,
@@ -1560,6 +1566,9 @@ def gate_decide(*, actor, gate: Gate, role: str, decision: str, comment: str = "
         raise Conflict(
             f"{actor.display_name} has already {earlier.decision} this gate (as {role_label(earlier.role)})."
         )
+    # The checks above only word the refusal; who may decide is the one rule the gate page offers from.
+    if role not in gate_decidable_roles(actor, current):
+        raise PermissionDenied(f"Only {approvers} may approve this gate.")
     if decision == ApprovalDecision.APPROVED:
         evaluation = evaluate_gate(current)
         if evaluation.unmet:
