@@ -69,8 +69,10 @@ def form_page(
     success: str,
     cancel_url: str,
     template: str = "core/object_form.html",
+    done_url: str | None = None,
 ) -> HttpResponse:
-    """Show a form; on a valid post call `save(cleaned_data)` (a service) and go to the saved object's page."""
+    """Show a form; on a valid post call `save(cleaned_data)` (a service) and go to `done_url`, else to the saved
+    object's page."""
     if request.method == "POST" and form.is_valid():
         try:
             saved = save(form.cleaned_data)
@@ -78,7 +80,7 @@ def form_page(
             add_domain_error(form, exc)
         else:
             messages.success(request, success.format(object=saved))
-            return redirect(saved.get_absolute_url())
+            return redirect(done_url or saved.get_absolute_url())
     status = 422 if form.errors else 200
     return render(request, template, {"form": form, "title": title, "cancel_url": cancel_url}, status=status)
 

@@ -589,22 +589,6 @@ def release_report(request, pk: int):
 # Phases, milestones and gates of a release
 
 
-def _sub_form_page(request, *, form, title: str, save, success: str, done_url: str, cancel_url: str):
-    """A small form page for a part of a release; saving goes back to the release page's tab."""
-    if request.method == "POST" and form.is_valid():
-        try:
-            saved = save(form.cleaned_data)
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            messages.success(request, success.format(object=saved))
-            return redirect(done_url)
-    status = 422 if form.errors else 200
-    return render(
-        request, "core/object_form.html", {"form": form, "title": title, "cancel_url": cancel_url}, status=status
-    )
-
-
 def _without_version(data: dict) -> dict:
     """A form's cleaned data for a create service: the optimistic-locking `version` field left out."""
     return {key: value for key, value in data.items() if key != "version"}
@@ -622,7 +606,7 @@ def phase_create(request, pk: int):
     form = PhaseForm(
         request.POST or None, initial={"planned_start": release.planned_start, "planned_end": release.planned_end}
     )
-    return _sub_form_page(
+    return form_page(
         request,
         form=form,
         title=f"New phase of {release}",
@@ -662,7 +646,7 @@ def phase_update(request, pk: int):
         "is_required": phase.is_required,
     }
     form = PhaseForm(request.POST or None, initial=initial)
-    return _sub_form_page(
+    return form_page(
         request,
         form=form,
         title=f"Edit phase {phase.name} of {release}",
@@ -690,7 +674,7 @@ def milestone_create(request, pk: int):
     form = MilestoneForm(
         request.POST or None, phases=_phase_choices(release), initial={"planned_date": release.planned_end}
     )
-    return _sub_form_page(
+    return form_page(
         request,
         form=form,
         title=f"New milestone of {release}",
@@ -716,7 +700,7 @@ def milestone_update(request, pk: int):
         "phase": milestone.phase_id,
     }
     form = MilestoneForm(request.POST or None, initial=initial, phases=_phase_choices(release))
-    return _sub_form_page(
+    return form_page(
         request,
         form=form,
         title=f"Edit milestone {milestone.name} of {release}",
@@ -755,7 +739,7 @@ def gate_create(request, pk: int):
         checks=_check_choices(),
         initial={"due_date": release.planned_end, "approver_roles": ["release_manager"]},
     )
-    return _sub_form_page(
+    return form_page(
         request,
         form=form,
         title=f"New gate of {release}",
@@ -783,7 +767,7 @@ def gate_update(request, pk: int):
         "checks": [c.check_key for c in gate.criteria.order_by("position", "id") if c.kind == CriterionKind.AUTOMATIC],
     }
     form = GateForm(request.POST or None, initial=initial, phases=_phase_choices(release), checks=_check_choices())
-    return _sub_form_page(
+    return form_page(
         request,
         form=form,
         title=f"Edit gate {gate.name} of {release}",
