@@ -53,6 +53,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "releases.change_phase",
             "releases.change_milestone",
             "releases.change_gatecriterion",
+            "releases.reschedule_release",
+            "releases.*_scheduledependency",
             "environments.*_booking",
             "environments.*_environmentrequest",
         }

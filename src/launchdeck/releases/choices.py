@@ -106,3 +106,10 @@ class Recurrence(models.TextChoices):
     WEEKLY = "weekly", "Every week"
     MONTHLY = "monthly", "Every month"
     YEARLY = "yearly", "Every year"
+
+
+class DependencyKind(models.TextChoices):
+    FINISH_TO_START = "FS", "Finish to start"
+    START_TO_START = "SS", "Start to start"
+    FINISH_TO_FINISH = "FF", "Finish to finish"
+    START_TO_FINISH = "SF", "Start to finish"

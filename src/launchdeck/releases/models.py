@@ -16,6 +16,7 @@ from launchdeck.portfolio.models import Initiative, Portfolio, Project
 from launchdeck.releases.choices import (
     ApprovalDecision,
     CriterionKind,
+    DependencyKind,
     EnvironmentType,
     FreezeCategory,
     FreezeScope,
@@ -483,3 +484,117 @@ class FreezeWindow(BaseModel):
 
     def get_absolute_url(self):
         return reverse("releases:freezewindow_detail", args=[self.pk])
+
+
+# The schedule: dependencies between releases, phases and milestones, and the history of applied date changes
+
+MAX_LAG_DAYS = 250
+"""The longest lag or lead of a dependency, in working days (about a year)."""
+
+
+class ScheduleDependency(BaseModel):
+    """One item of the plan (a release, a phase or a milestone) waits for another: FS, SS, FF or SF, with a lag.
+
+    Each end names its release, and at most one phase or milestone of that release (neither: the release itself).
+    `predecessor_key` and `successor_key` ("release:12", "phase:34", "milestone:56") are the schedule engine's keys of
+    the two ends, kept by the services; they make a dependency unique and a self-dependency impossible.
+    """
+
+    predecessor_release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="successor_links")
+    predecessor_phase = models.ForeignKey(
+        Phase, null=True, blank=True, on_delete=models.CASCADE, related_name="successor_links"
+    )
+    predecessor_milestone = models.ForeignKey(
+        Milestone, null=True, blank=True, on_delete=models.CASCADE, related_name="successor_links"
+    )
+    successor_release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="predecessor_links")
+    successor_phase = models.ForeignKey(
+        Phase, null=True, blank=True, on_delete=models.CASCADE, related_name="predecessor_links"
+    )
+    successor_milestone = models.ForeignKey(
+        Milestone, null=True, blank=True, on_delete=models.CASCADE, related_name="predecessor_links"
+    )
+    predecessor_key = models.CharField(max_length=40, editable=False)
+    successor_key = models.CharField(max_length=40, editable=False)
+    kind = models.CharField(max_length=2, choices=DependencyKind.choices, default=DependencyKind.FINISH_TO_START)
+    lag_days = models.IntegerField(
+        default=0,
+        validators=[MinValueValidator(-MAX_LAG_DAYS), MaxValueValidator(MAX_LAG_DAYS)],
+        help_text="Working days between the two (negative: a lead).",
+    )
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["successor_release_id", "successor_key", "predecessor_key"]
+        constraints = [
+            models.UniqueConstraint(
+                "predecessor_key",
+                "successor_key",
+                name="releases_scheduledependency_unique",
+                violation_error_code="unique",
+                violation_error_message="These two items are already linked by a dependency.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(predecessor_key=F("successor_key")),
+                name="releases_scheduledependency_not_self",
+                violation_error_message="An item cannot depend on itself.",
+            ),
+            models.CheckConstraint(
+                condition=Q(predecessor_phase__isnull=True) | Q(predecessor_milestone__isnull=True),
+                name="releases_scheduledependency_one_predecessor",
+                violation_error_message="A dependency starts from a phase or a milestone, not both.",
+            ),
+            models.CheckConstraint(
+                condition=Q(successor_phase__isnull=True) | Q(successor_milestone__isnull=True),
+                name="releases_scheduledependency_one_successor",
+                violation_error_message="A dependency ends at a phase or a milestone, not both.",
+            ),
+            models.CheckConstraint(
+                condition=Q(lag_days__gte=-MAX_LAG_DAYS) & Q(lag_days__lte=MAX_LAG_DAYS),
+                name="releases_scheduledependency_lag_range",
+                violation_error_message=f"A lag is at most {MAX_LAG_DAYS} working days either way.",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["predecessor_release"], name="releases_dep_pred_release_idx"),
+            models.Index(fields=["successor_release"], name="releases_dep_succ_release_idx"),
+        ]
+
+    def __str__(self):
+        lag = f" {self.lag_days:+d}wd" if self.lag_days else ""
+        return f"{self.predecessor_key} -{self.kind}{lag}-> {self.successor_key}"
+
+
+class ScheduleChange(models.Model):
+    """One entry of a release's date-change history: who moved it, when, why, from which dates to which.
+
+    Written by the services whenever a release's planned window moves (an applied schedule change, or an edit of its
+    dates); the shifts are in working days on the release's calendar, positive when later.
+    """
+
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="schedule_changes")
+    batch = models.UUIDField(help_text="Shared by every entry written by one applied change.")
+    occurred_at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_name = models.CharField(max_length=150, blank=True)
+    reason = models.TextField(blank=True)
+    cause = models.CharField(max_length=300, blank=True, help_text="What moved it, e.g. the chain of dependencies.")
+    old_start = models.DateField()
+    old_end = models.DateField()
+    new_start = models.DateField()
+    new_end = models.DateField()
+    start_shift_days = models.IntegerField(default=0)
+    end_shift_days = models.IntegerField(default=0)
+    items_moved = models.PositiveIntegerField(default=0, help_text="Phases, milestones and gates of it that moved.")
+    audit_event = models.ForeignKey(
+        "audit.AuditEvent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["release", "occurred_at"], name="releases_schedulechange_idx")]
+
+    def __str__(self):
+        return f"{self.release}: {self.old_start} to {self.old_end} → {self.new_start} to {self.new_end}"

@@ -8,6 +8,7 @@ import factory
 from launchdeck.audit.models import AuditEvent
 from launchdeck.releases.choices import (
     CriterionKind,
+    DependencyKind,
     FreezeCategory,
     FreezeScope,
     GateStatus,
@@ -33,6 +34,8 @@ from launchdeck.releases.models import (
     Release,
     ReleaseSystem,
     ReleaseTemplate,
+    ScheduleChange,
+    ScheduleDependency,
 )
 
 START = datetime.date(2026, 3, 2)  # a Monday
@@ -295,3 +298,57 @@ def events_written():
     written = Written()
     yield written
     written.events = list(AuditEvent.objects.filter(pk__gt=last).order_by("pk"))
+
+
+def _endpoint_key(release, phase, milestone) -> str:
+    if phase is not None:
+        return f"phase:{phase.pk}"
+    if milestone is not None:
+        return f"milestone:{milestone.pk}"
+    return f"release:{release.pk}"
+
+
+class ScheduleDependencyFactory(factory.django.DjangoModelFactory):
+    """A finish-to-start dependency between two releases; pass phases or milestones (with their releases) to link
+    those instead. The engine keys are worked out from the ends."""
+
+    class Meta:
+        model = ScheduleDependency
+
+    predecessor_release = factory.SubFactory(ReleaseFactory)
+    predecessor_phase = None
+    predecessor_milestone = None
+    successor_release = factory.SubFactory(ReleaseFactory)
+    successor_phase = None
+    successor_milestone = None
+    predecessor_key = factory.LazyAttribute(
+        lambda o: _endpoint_key(o.predecessor_release, o.predecessor_phase, o.predecessor_milestone)
+    )
+    successor_key = factory.LazyAttribute(
+        lambda o: _endpoint_key(o.successor_release, o.successor_phase, o.successor_milestone)
+    )
+    kind = DependencyKind.FINISH_TO_START
+    lag_days = 0
+    note = ""
+
+
+class ScheduleChangeFactory(factory.django.DjangoModelFactory):
+    """A history entry: the release moved five working days later."""
+
+    class Meta:
+        model = ScheduleChange
+
+    release = factory.SubFactory(ReleaseFactory)
+    batch = factory.Faker("uuid4", cast_to=None)
+    occurred_at = factory.LazyFunction(lambda: datetime.datetime(2026, 3, 9, 12, tzinfo=datetime.UTC))
+    actor = None
+    actor_name = "Release manager"
+    reason = "Supplier delay"
+    cause = ""
+    old_start = START
+    old_end = END
+    new_start = START + datetime.timedelta(days=7)
+    new_end = END + datetime.timedelta(days=7)
+    start_shift_days = 5
+    end_shift_days = 5
+    items_moved = 0
