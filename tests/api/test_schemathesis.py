@@ -27,6 +27,7 @@ from launchdeck.accounts.services import token_digest
 from launchdeck.accounts.testing import bearer_token_for
 from launchdeck.audit.models import AuditEvent
 from launchdeck.config.wsgi import application
+from launchdeck.releases.models import ScheduleDependency
 
 OPENAPI_URL = "/api/v1/openapi.json"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -39,6 +40,7 @@ LIVE_PATH_VALUES = {
     "username": lambda: User.objects.order_by("pk").values_list("username", flat=True),
     "token_id": lambda: ApiToken.objects.order_by("pk").values_list("pk", flat=True),
     "event_id": lambda: AuditEvent.objects.order_by("pk").values_list("pk", flat=True),
+    "dependency_id": lambda: ScheduleDependency.objects.order_by("pk").values_list("pk", flat=True),
 }
 
 # Loaded once, at import: `schemathesis.pytest.from_fixture` would load it per test, but its lazy runner fails under

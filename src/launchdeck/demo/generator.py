@@ -7,6 +7,7 @@ events; volume (the enterprise preset's thousands of rows) goes in with bulk ins
 import datetime
 import random
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -20,6 +21,7 @@ from launchdeck.audit.context import audit_context
 from launchdeck.catalog import services as catalog
 from launchdeck.catalog.graph import adjacency
 from launchdeck.catalog.models import System, SystemDependency
+from launchdeck.demo import schedule
 from launchdeck.org import services as org
 from launchdeck.org.calendars import working_calendar
 from launchdeck.org.models import Calendar, Department, Team
@@ -29,7 +31,18 @@ from launchdeck.releases import services as releases
 from launchdeck.releases.checks import check_label
 from launchdeck.releases.freezes import freeze_applies, freezes_between
 from launchdeck.releases.layout import template_layout
-from launchdeck.releases.models import Gate, GateApproval, GateCriterion, Milestone, Phase, Release, ReleaseSystem
+from launchdeck.releases.models import (
+    MAX_LAG_DAYS,
+    Gate,
+    GateApproval,
+    GateCriterion,
+    Milestone,
+    Phase,
+    Release,
+    ReleaseSystem,
+    ScheduleChange,
+)
+from launchdeck.releases.schedule import Change
 from launchdeck.scheduling.calendar import WorkingCalendar
 
 DEMO_PASSWORD = "launchdeck-demo"
@@ -839,6 +852,19 @@ OVERRIDE_REASONS = (
     "Service manager on leave; release manager signs off with the CAB's agreement.",
 )
 FREEZE_OVERRIDE = "Deployment inside the {freeze} agreed with the CAB as an exception."
+# How long finished phases really took, as a share of their planned working days: (shortest, most likely, longest)
+# by phase kind. Build and test overrun most; releasing and warranty take what was planned (the release shipped on
+# its date). The history the forecast learns from.
+ACTUAL_RATIOS = {
+    "plan": (0.9, 1.0, 1.2),
+    "build": (0.9, 1.05, 1.5),
+    "sit": (0.9, 1.1, 1.6),
+    "uat": (0.85, 1.0, 1.4),
+    "performance": (0.9, 1.0, 1.3),
+    "staging": (0.9, 1.0, 1.2),
+}
+# Some teams run late more than others (a factor on every ratio above), so team-specific history differs.
+TEAM_HABITS = (0.95, 1.0, 1.0, 1.0, 1.05, 1.1, 1.2)
 
 
 @dataclass(eq=False)
@@ -916,6 +942,8 @@ class _ReleasePlan:
     actual_start: datetime.date | None = None
     actual_end: datetime.date | None = None
     in_freeze: str = ""
+    showcase: str = ""
+    waits_for: "_ReleasePlan | None" = None
     row: object = None
 
     @property
@@ -970,6 +998,9 @@ class _Planner:
         self.freezes: list = []
         self.versions: dict[str, list[int]] = {}
         self.phase_counts = {template.pk: template.phases.count() for template in templates.values()}
+        # Draws for how long finished phases really took: a stream of their own, so the rest stays as it was.
+        self.actuals: random.Random | None = None
+        self.habits: dict[int, float] = {}
 
     def calendar(self, calendar) -> WorkingCalendar:
         key = calendar.pk if calendar else None
@@ -1097,7 +1128,7 @@ class _Planner:
                 continue
             if phase.end < cut:
                 phase.status, phase.percent = "done", 100
-                phase.actual_start, phase.actual_end = phase.start, phase.end
+                phase.actual_start, phase.actual_end = phase.start, self.actual_end(plan, index, phase, cut)
             elif phase.start < cut:
                 elapsed = (cut - phase.start).days / ((phase.end - phase.start).days + 1)
                 phase.status, phase.actual_start = "in_progress", phase.start
@@ -1121,6 +1152,22 @@ class _Planner:
                 self.decide(plan, gate)
             else:
                 self.tick_some(gate)
+
+    def actual_end(self, plan: _ReleasePlan, index: int, phase: _PhasePlan, cut: datetime.date) -> datetime.date:
+        """When a finished phase really ended: most overran a little and some finished early (by phase kind and the
+        project's team), but never on or after `cut` nor after the release's end; the last phase ended as planned."""
+        low, likely, high = ACTUAL_RATIOS.get(phase.template.kind, (1.0, 1.0, 1.0))
+        if self.actuals is None or index == len(plan.phases) - 1 or low == high:
+            return phase.end
+        team = plan.project.owner_team_id if plan.project is not None else 0
+        if team not in self.habits:
+            self.habits[team] = random.Random(f"team habit {team}").choice(TEAM_HABITS)
+        calendar = self.calendar(plan.calendar)
+        planned = calendar.working_days_in(phase.start, phase.end)
+        days = max(1, round(planned * self.actuals.triangular(low, high, likely) * self.habits[team]))
+        end = calendar.working_end(phase.start, days)
+        limit = min(cut - datetime.timedelta(days=1), plan.planned_end)
+        return end if end <= limit else max(phase.end, calendar.previous_working_day(limit))
 
     def approvers(self, roles) -> list:
         chosen = []
@@ -1422,6 +1469,86 @@ def _demo_plans(planner: _Planner, world: _World, sizes: dict, templates: dict, 
     return _finish(planner, trains, children, others)
 
 
+@contextmanager
+def _drawing_from(planner: _Planner, rng: random.Random):
+    """Let the planner draw from `rng` for a while: what the schedule adds to the demo comes from a stream of random
+    numbers of its own, so everything else stays as it was for the same seed."""
+    saved, planner.rng = planner.rng, rng
+    try:
+        yield
+    finally:
+        planner.rng = saved
+
+
+def _near_freeze_release(planner: _Planner, world: _World, templates: dict, plans: list) -> _ReleasePlan | None:
+    """A project release whose UAT waits for the SIT of the next train (the first whose SIT is still ahead) and whose
+    deploy falls a few working days before a year-end deployment freeze: slip that SIT by two weeks and the deploy is
+    pushed past the freeze. `schedule.demo_links` makes the dependency, with no working day to spare."""
+    rng, today = planner.rng, planner.today
+    soon = today + datetime.timedelta(weeks=1)
+    trains = sorted((p for p in plans if p.kind == "enterprise" and p.status == "planned"), key=lambda p: p.start)
+    train = next((t for t in trains if min(p.start for p in t.phases if p.template.kind == "sit") > soon), None)
+    if train is None:
+        return None
+    sit = next(phase for phase in train.phases if phase.template.kind == "sit")
+    project = rng.choice([project for projects in world.projects.values() for project in projects])
+    noun = _noun(project.initiative.name)
+    impacted, regression = _scope(rng, world, noun)
+    plan = _ReleasePlan(
+        kind="project",
+        template=templates["project"],
+        start=_monday(today),
+        calendar=world.headquarters,
+        owner=rng.choice(planner.holders["project_manager"]),
+        portfolio=project.initiative.portfolio,
+        initiative=project.initiative,
+        project=project,
+        noun=noun,
+        impacted=impacted,
+        regression=regression,
+        showcase="near_freeze",
+        waits_for=train,
+    )
+    calendar = planner.calendar(plan.calendar)
+    planner.schedule(plan)
+    lead = calendar.working_days_between(plan.planned_start, _deploy(plan))
+    chosen = fallback = None
+    year_ends = sorted({(o.start, o.end) for o in planner.freezes if o.scope == "organisation"})
+    for first, last in year_ends:
+        if first < soon + datetime.timedelta(weeks=3) or chosen is not None:
+            continue
+        for before in (5, 4, 6, 3, 7):
+            plan.start = calendar.add_working_days(calendar.add_working_days(first, -before), -lead)
+            planner.schedule(plan)
+            deploy = _deploy(plan)
+            uat = next(phase for phase in plan.phases if phase.template.kind == "uat")
+            slipped = calendar.add_working_days(deploy, 10)
+            if deploy >= first or not first <= slipped <= last or uat.start <= soon or planner.deploy_freeze(plan):
+                continue
+            lag = schedule.tight_lag("FS", (sit.start, sit.end), (uat.start, uat.end), calendar)
+            if 0 <= lag <= MAX_LAG_DAYS:
+                chosen = plan.start
+                break
+            if fallback is None and abs(lag) <= MAX_LAG_DAYS:
+                fallback = plan.start
+    if (chosen or fallback) is None:
+        return None
+    plan.start = chosen or fallback
+    planner.schedule(plan)
+    planner.progress(plan)
+    plan.version = planner.next_version(noun, patch=False)
+    taken = {other.name.lower() for other in plans}
+    plan.name = f"{noun} {plan.version}"
+    while plan.name.lower() in taken:
+        plan.name += "+"
+    return plan
+
+
+def _deploy(plan: _ReleasePlan) -> datetime.date:
+    """The day of the plan's deploy milestone."""
+    return next(milestone.date for milestone in plan.milestones if milestone.template.kind == "deploy")
+
+
 def _deploy_in_year_end_freeze(planner: _Planner, plan: _ReleasePlan) -> None:
     """Start `plan` on the Monday that puts its deploy inside the next year-end freeze (and keep it there)."""
     ahead = [o for o in planner.freezes if o.scope == "organisation" and o.end >= planner.today]
@@ -1643,13 +1770,17 @@ def _role_holders(users: dict) -> dict:
     return holders
 
 
-def _releases(rng: random.Random, preset: str, users: dict[str, User], result: DemoResult) -> None:
+def _releases(rng: random.Random, preset: str, users: dict[str, User], result: DemoResult, seed: int) -> None:
     """Release templates, freeze windows, and trains, project and independent releases with their phases,
-    milestones, gates and systems in scope, spread around today with a history consistent with the dates."""
+    milestones, gates and systems in scope, spread around today with a history consistent with the dates; the
+    schedule dependencies between them and the changes that moved their dates."""
     today = datetime.date.today()
     templates = _release_templates(result)
     _freeze_windows(today, result)
     planner = _Planner(rng, templates, today, _role_holders(users), RELEASE_ODDS[preset])
+    planner.actuals = random.Random(f"{seed} actual durations")
+    # The schedule's links and history draw from a stream of their own (see `_drawing_from`).
+    links_rng = random.Random(f"{seed} schedule")
     planner.freezes = freezes_between(
         today - datetime.timedelta(days=800), today + datetime.timedelta(days=800), category="deployment"
     )
@@ -1660,10 +1791,25 @@ def _releases(rng: random.Random, preset: str, users: dict[str, User], result: D
     else:
         plans = _enterprise_plans(planner, world, sizes, templates)
     _name_plans(planner, plans, preset)
+
+    def calendar_of(plan: _ReleasePlan) -> WorkingCalendar:
+        return planner.calendar(plan.calendar)
+
     if preset == "demo":
-        _write_through_services(plans, users, planner.holders, result)
+        with _drawing_from(planner, links_rng):
+            near = _near_freeze_release(planner, world, templates, plans)
+        if near is not None:
+            plans.append(near)
+        _write_through_services(plans, users, planner.holders, result, links_rng)
+        links = schedule.demo_links(links_rng, calendar_of, plans)
+        result.created["schedule dependencies"] += schedule.create_links(links, users[Role.RELEASE_MANAGER])
     else:
         _write_in_bulk(plans, result)
+        links = schedule.enterprise_links(links_rng, calendar_of, plans)
+        result.created["schedule dependencies"] += schedule.insert_links(links, RELEASE_BATCH)
+        result.created["schedule changes"] += schedule.insert_history(
+            links_rng, calendar_of, plans, planner.holders, today, RELEASE_BATCH
+        )
 
 
 def _stamp(day: datetime.date, hour: int = 15) -> datetime.datetime:
@@ -1732,18 +1878,17 @@ def _write_in_bulk(plans: list, result: DemoResult) -> None:
     for plan in plans:
         baselined = plan.status != "draft"
         for milestone in plan.milestones:
-            milestones.append(
-                Milestone(
-                    release_id=plan.row.pk,
-                    phase_id=milestone.phase.row.pk,
-                    template_id=milestone.template.pk,
-                    name=milestone.template.name,
-                    kind=milestone.template.kind,
-                    planned_date=milestone.date,
-                    baseline_date=milestone.baseline if baselined else None,
-                    actual_date=milestone.actual,
-                )
+            milestone.row = Milestone(
+                release_id=plan.row.pk,
+                phase_id=milestone.phase.row.pk,
+                template_id=milestone.template.pk,
+                name=milestone.template.name,
+                kind=milestone.template.kind,
+                planned_date=milestone.date,
+                baseline_date=milestone.baseline if baselined else None,
+                actual_date=milestone.actual,
             )
+            milestones.append(milestone.row)
         for gate in plan.gates:
             gate.row = Gate(
                 release_id=plan.row.pk,
@@ -1838,12 +1983,14 @@ def _description(plan: _ReleasePlan) -> str:
     return f"Fixes and vendor patches for {plan.impacted[0].name}, shipped outside the trains."
 
 
-def _write_through_services(plans: list, users: dict, holders: dict, result: DemoResult) -> None:
+def _write_through_services(plans: list, users: dict, holders: dict, result: DemoResult, rng: random.Random) -> None:
     """Make the plans the way people would: create from the template, join the train, set the scope, plan (which
-    records the baseline), move the slipped phases, record progress, tick checklists, decide gates and move each
-    release along its workflow, so the audit trail and the history are real.
+    records the baseline), move the slipped phases (an applied schedule change, with its reason), record progress,
+    tick checklists, decide gates and move each release along its workflow, so the audit trail and the history are
+    real.
 
-    Only the times of gate decisions are back-dated afterwards: the services stamp them now, the plan says when.
+    Only the times of gate decisions and of schedule changes are back-dated afterwards: the services stamp them now,
+    the plan says when.
     """
     trains = [plan for plan in plans if plan.kind == "enterprise"]
     groups = [[train, *(plan for plan in plans if plan.train is train)] for train in trains]
@@ -1857,7 +2004,7 @@ def _write_through_services(plans: list, users: dict, holders: dict, result: Dem
             if plan.status != "draft":
                 releases.release_transition(actor=manager, release=plan.row, to_status="planned")
         for plan in group:
-            _slip_phases(plan)
+            result.created["schedule changes"] += _slip_phases(plan, manager, rng)
         for plan in group:
             _align_dates(plan, baseline=False)
         for plan in group[1:] + group[:1]:  # a train's children before the train: its gates wait on theirs
@@ -1896,6 +2043,8 @@ def _align_dates(plan: _ReleasePlan, *, baseline: bool) -> None:
     """Put milestones (and, once the dates are final, gates) on the plan's dates: a child inheriting its train's
     phases has them anchored to those phases, not to its own layout."""
     plan.row.refresh_from_db()
+    for phase, row in zip(plan.phases, plan.row.phases.order_by("position"), strict=True):
+        phase.row = row
     milestones = {row.template_id: row for row in plan.row.milestones.all()}
     for milestone in plan.milestones:
         row, day = milestones[milestone.template.pk], milestone.baseline if baseline else milestone.date
@@ -1912,19 +2061,43 @@ def _align_dates(plan: _ReleasePlan, *, baseline: bool) -> None:
         gate.row = row
 
 
-def _slip_phases(plan: _ReleasePlan) -> None:
-    """Move the phases that slipped (a train's carry its inheriting children's along), widening the release."""
+def _slip_phases(plan: _ReleasePlan, manager: User, rng: random.Random) -> int:
+    """Move the phases that slipped as the release manager would: one schedule change, with its reason, that moves
+    the first of them (the later ones, their milestones and gates, a train's inheriting children and the release's
+    window follow) and leaves a history entry on every release it moved, dated when the slip was decided.
+
+    Answers how many history entries it left."""
     if plan.inherits:
-        return
+        return 0
     plan.row.refresh_from_db()
     rows = list(plan.row.phases.order_by("position"))
     moved = [(phase, row) for phase, row in zip(plan.phases, rows, strict=True) if row.planned_end != phase.end]
     if not moved:
-        return
-    if plan.row.planned_end < plan.planned_end:
-        releases.release_update(actor=None, release=plan.row, planned_end=plan.planned_end)
-    for phase, row in reversed(moved):
-        releases.phase_update(actor=None, phase=row, planned_start=phase.start, planned_end=phase.end)
+        return 0
+    phase, row = moved[0]
+    applied = releases.schedule_apply(
+        actor=manager,
+        changes=[Change(key=f"phase:{row.pk}", new_start=phase.start)],
+        reason=rng.choice(schedule.SLIP_REASONS),
+    )
+    calendar = working_calendar(plan.row.calendar)
+    decided = schedule.decided_on(rng, calendar, phase.baseline_start, datetime.date.today())
+    entries = ScheduleChange.objects.filter(batch=applied["batch"]).update(occurred_at=decided)
+    # The engine pushes the later phases exactly as far as the plan moved them; should it ever disagree (a calendar
+    # quirk), the plan's dates win, so that statuses and progress still agree with the dates.
+    rows = list(plan.row.phases.order_by("position"))
+    astray = [
+        (p, row)
+        for p, row in zip(plan.phases, rows, strict=True)
+        if (row.planned_start, row.planned_end) != (p.start, p.end)
+    ]
+    if astray:
+        plan.row.refresh_from_db()
+        if plan.row.planned_end < plan.planned_end:
+            releases.release_update(actor=None, release=plan.row, planned_end=plan.planned_end)
+        for phase, row in reversed(astray):
+            releases.phase_update(actor=None, phase=row, planned_start=phase.start, planned_end=phase.end)
+    return entries
 
 
 def _record_progress(plan: _ReleasePlan, manager: User) -> None:
@@ -2009,7 +2182,7 @@ def load_demo(*, preset: str = "demo", seed: int = 1) -> DemoResult:
         _organisation(rng, preset, users, result)
         _catalogue(rng, preset, result)
         _portfolio(rng, preset, users, result)
-        _releases(rng, preset, users, result)
+        _releases(rng, preset, users, result, seed)
     return result
 
 

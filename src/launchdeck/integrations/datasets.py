@@ -18,13 +18,16 @@ from launchdeck.accounts.models import User
 from launchdeck.catalog import services as catalog
 from launchdeck.catalog.choices import DependencyCriticality, InterfaceKind, Lifecycle, SystemKind
 from launchdeck.catalog.models import System, SystemDependency
-from launchdeck.core.errors import ValidationFailed
+from launchdeck.core.errors import DomainError, ValidationFailed
 from launchdeck.org import services as org
 from launchdeck.org.choices import Skill, Weekday
 from launchdeck.org.models import Calendar, Department, Person, Team
 from launchdeck.portfolio import services as portfolios
 from launchdeck.portfolio.choices import AllocationUnit, InitiativeStatus
 from launchdeck.portfolio.models import Allocation, Initiative, Portfolio, Project, Spend
+from launchdeck.releases import services as releases
+from launchdeck.releases.choices import DependencyKind
+from launchdeck.releases.models import MAX_LAG_DAYS, Milestone, Phase, Release, ScheduleDependency
 
 LIST_SEPARATOR = ";"
 
@@ -687,6 +690,167 @@ def _upsert_allocation(actor, row):
     )
 
 
+# Schedule dependencies (between releases, phases and milestones of releases that exist already)
+
+ITEM_KINDS = ("phase", "milestone")
+# The ends of a dependency: the column naming the release, the one naming its phase or milestone, and the field
+# the services name when they refuse that end.
+DEPENDENCY_ENDS = (
+    ("predecessor_release", "predecessor_item", "predecessor"),
+    ("successor_release", "successor_item", "successor"),
+)
+
+
+def _plan_items(release: Release) -> dict[str, list[tuple[str, int, str]]]:
+    """The release's phases and milestones by lower-cased name: [(kind, id, name)], phases first. Read once per
+    release within an import."""
+    cache = _lookups.get()
+    key = ("plan items", release.pk)
+    if cache is not None and key in cache:
+        return cache[key]
+    items: dict[str, list[tuple[str, int, str]]] = {}
+    for kind, model in (("phase", Phase), ("milestone", Milestone)):
+        for pk, name in model.objects.filter(release=release).order_by("pk").values_list("pk", "name"):
+            items.setdefault(name.lower(), []).append((kind, pk, name))
+    if cache is not None:
+        cache[key] = items
+    return items
+
+
+def _plan_item_key(release: Release, value: str, column: str) -> str:
+    """The engine key of the release's phase or milestone named in a cell ("SIT", or "phase: SIT" where a phase
+    and a milestone share the name), or of the release itself when the cell is empty."""
+    if not value:
+        return f"release:{release.pk}"
+    wanted, separator, rest = value.partition(":")
+    kind = wanted.strip().lower() if separator and wanted.strip().lower() in ITEM_KINDS else None
+    name = rest.strip() if kind else value
+    found = [item for item in _plan_items(release).get(name.lower(), []) if kind in (None, item[0])]
+    if not found:
+        what = kind or "phase or milestone"
+        raise RowRejected(column, f"{release.name} has no {what} named {name!r}.")
+    if len(found) > 1:
+        raise RowRejected(
+            column,
+            f"{release.name} has a phase and a milestone named {name!r}; write 'phase: {name}' or 'milestone: {name}'.",
+        )
+    item_kind, pk, _ = found[0]
+    return f"{item_kind}:{pk}"
+
+
+def _dependency_kind(row: dict) -> str:
+    """FS, SS, FF or SF, or the kind's name ("Finish to start"), in any case; FS when empty."""
+    value = row.get("kind", "").strip() or DependencyKind.FINISH_TO_START
+    by_label = {label.lower(): code for code, label in DependencyKind.choices}
+    if value.upper() in DependencyKind.values:
+        return value.upper()
+    if value.lower() in by_label:
+        return by_label[value.lower()]
+    raise RowRejected(
+        "kind",
+        f"kind {value!r} is not one of {', '.join(DependencyKind.values)} "
+        f"({', '.join(label.lower() for label in DependencyKind.labels)}).",
+    )
+
+
+def _rejecting_by_column(row: dict, call: Callable[[], Any]) -> Any:
+    """Run a dependency service; a refusal that names an end (`predecessor`, `successor`) is reported on the column
+    of that end: its item when the row names one, else its release."""
+    try:
+        return call()
+    except DomainError as exc:
+        fields = [error["field"] for error in exc.errors if error["field"]]
+        for release_column, item_column, field_name in DEPENDENCY_ENDS:
+            if fields and fields[0] == field_name:
+                column = item_column if row.get(item_column, "").strip() else release_column
+                raise RowRejected(column, exc.detail) from None
+        raise
+
+
+def _item_cells(dependencies: list[ScheduleDependency]) -> dict[tuple[str, int], str]:
+    """How each phase and milestone end is written: its name, prefixed with its kind where its release has a phase
+    and a milestone of that name."""
+    release_ids = {d.predecessor_release_id for d in dependencies} | {d.successor_release_id for d in dependencies}
+    names: dict[tuple[int, str], int] = {}
+    for model in (Phase, Milestone):
+        for release_id, name in model.objects.filter(release_id__in=release_ids).values_list("release_id", "name"):
+            names[(release_id, name.lower())] = names.get((release_id, name.lower()), 0) + 1
+    cells = {}
+    for dependency in dependencies:
+        for phase, milestone, release_id in (
+            (dependency.predecessor_phase, dependency.predecessor_milestone, dependency.predecessor_release_id),
+            (dependency.successor_phase, dependency.successor_milestone, dependency.successor_release_id),
+        ):
+            item, kind = (phase, "phase") if phase is not None else (milestone, "milestone")
+            if item is not None:
+                shared = names.get((release_id, item.name.lower()), 0) > 1
+                cells[(kind, item.pk)] = f"{kind}: {item.name}" if shared else item.name
+    return cells
+
+
+def _export_schedule_dependencies(user):
+    visible = Release.objects.restrict(user, "view")
+    dependencies = list(
+        ScheduleDependency.objects.restrict(user, "view")
+        .filter(predecessor_release__in=visible, successor_release__in=visible)
+        .select_related(
+            "predecessor_release",
+            "predecessor_phase",
+            "predecessor_milestone",
+            "successor_release",
+            "successor_phase",
+            "successor_milestone",
+        )
+    )
+    cells = _item_cells(dependencies)
+
+    def item(phase, milestone) -> str:
+        if phase is not None:
+            return cells[("phase", phase.pk)]
+        return cells[("milestone", milestone.pk)] if milestone is not None else ""
+
+    rows = [
+        [
+            dependency.predecessor_release.name,
+            item(dependency.predecessor_phase, dependency.predecessor_milestone),
+            dependency.successor_release.name,
+            item(dependency.successor_phase, dependency.successor_milestone),
+            dependency.kind,
+            str(dependency.lag_days),
+            dependency.note,
+        ]
+        for dependency in dependencies
+    ]
+    yield from sorted(rows, key=lambda cells: [cell.lower() for cell in cells[:4]] + cells[:4])
+
+
+def _upsert_schedule_dependency(actor, row):
+    keys = []
+    for release_column, item_column, _ in DEPENDENCY_ENDS:
+        release = _by_name(Release, actor, _text(row, release_column, required=True), release_column)
+        keys.append(_plan_item_key(release, _text(row, item_column), item_column))
+    predecessor, successor = keys
+    wanted = {
+        "kind": _dependency_kind(row),
+        "lag_days": _integer(row, "lag_days", default=0),
+        "note": _text(row, "note"),
+    }
+    existing = (
+        ScheduleDependency.objects.restrict(actor, "view")
+        .filter(predecessor_key=predecessor, successor_key=successor)
+        .first()
+    )
+    return _rejecting_by_column(
+        row,
+        lambda: _upsert(
+            existing,
+            lambda: releases.dependency_create(actor=actor, predecessor=predecessor, successor=successor, **wanted),
+            lambda changes: releases.dependency_update(actor=actor, dependency=existing, **changes),
+            wanted,
+        ),
+    )
+
+
 DATASETS: dict[str, Dataset] = {}
 
 
@@ -871,6 +1035,25 @@ register(
         export=_export_staffing,
         upsert=_upsert_allocation,
         depends_on=("initiatives", "teams"),
+    )
+)
+
+
+register(
+    Dataset(
+        key="dependencies",
+        title="Schedule dependencies (between releases, phases and milestones)",
+        columns=[
+            Column("predecessor_release", required=True, help="The release waited for"),
+            Column("predecessor_item", help="Its phase or milestone; empty: the release itself"),
+            Column("successor_release", required=True, help="The release that waits"),
+            Column("successor_item", help="Its phase or milestone; empty: the release itself"),
+            Column("kind", help=", ".join(DependencyKind.values)),
+            Column("lag_days", help=f"Working days, -{MAX_LAG_DAYS} to {MAX_LAG_DAYS} (negative: a lead)"),
+            Column("note"),
+        ],
+        export=_export_schedule_dependencies,
+        upsert=_upsert_schedule_dependency,
     )
 )
 

@@ -1,14 +1,16 @@
-"""The releases part of the REST API: templates, releases, phases, milestones, gates, freezes and the timeline.
+"""The releases part of the REST API: templates, releases, phases, milestones, gates, freezes, the timeline and the
+schedule (dependencies, what-if and apply, history, forecast, critical path, predictability).
 
 Thin: each function parses its input, swaps ids for the rows the caller may see, calls one service or selector and
-shapes the answer. Rules live in `services`, `workflow`, `checks` and `health`; errors are mapped in `core.api`.
+shapes the answer. Rules live in `services`, `schedule`, `workflow`, `checks` and `health`; errors are mapped in
+`core.api`.
 """
 
 import contextlib
 from typing import Annotated
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from ninja import Field, Path, Query, Router, Schema, Status
@@ -30,9 +32,9 @@ from launchdeck.core.errors import DomainError, NotFound, ValidationFailed
 from launchdeck.org.calendars import working_calendar
 from launchdeck.org.models import Calendar
 from launchdeck.portfolio.models import Initiative, Portfolio, Project
-from launchdeck.releases import selectors, services, workflow
+from launchdeck.releases import schedule, selectors, services, workflow
 from launchdeck.releases.checks import evaluate_gate, evaluate_gates
-from launchdeck.releases.choices import FreezeCategory, FreezeScope, ReleaseKind, ReleaseStatus
+from launchdeck.releases.choices import DependencyKind, FreezeCategory, FreezeScope, ReleaseKind, ReleaseStatus
 from launchdeck.releases.freezes import deploy_milestones_in_freeze
 from launchdeck.releases.layout import template_layout
 from launchdeck.releases.models import (
@@ -48,6 +50,7 @@ from launchdeck.releases.models import (
     Release,
     ReleaseSystem,
     ReleaseTemplate,
+    ScheduleDependency,
 )
 from launchdeck.releases.schemas import (
     Day,
@@ -72,6 +75,8 @@ from launchdeck.releases.schemas import (
     PhaseTemplateOut,
     PhaseTemplatePatch,
     ReleaseCalendarOut,
+    ReleaseCriticalPathOut,
+    ReleaseForecastOut,
     ReleaseHealthOut,
     ReleaseIn,
     ReleaseMilestoneIn,
@@ -82,6 +87,7 @@ from launchdeck.releases.schemas import (
     ReleasePhaseIn,
     ReleasePhaseOut,
     ReleasePhasePatch,
+    ReleasePredictabilityOut,
     ReleaseReportOut,
     ReleaseRowOut,
     ReleaseScopeIn,
@@ -94,8 +100,18 @@ from launchdeck.releases.schemas import (
     ReleaseTimelineOut,
     ReleaseTrainIn,
     ReleaseTransitionIn,
+    ScheduleApplyIn,
+    ScheduleApplyOut,
+    ScheduleChangeOut,
+    ScheduleDependencyIn,
+    ScheduleDependencyOut,
+    ScheduleDependencyPatch,
+    ScheduleImpactOut,
+    ScheduleItemChangeIn,
+    SchedulePreviewIn,
     ScopeSuggestionOut,
 )
+from launchdeck.releases.selectors import MAX_FORECAST_RUNS
 
 router = Router(tags=["Releases"])
 
@@ -1089,3 +1105,196 @@ def get_impact_matrix(
     """Systems by releases over the months asked: how many releases touch each system, impacted or for regression."""
     start = start or timezone.localdate()
     return selectors.impact_matrix(user=request.auth, start=start.replace(day=1), months=months)
+
+
+# The schedule
+
+
+class ScheduleDependencyFilter(Schema):
+    release: Id | None = Field(None, description="Dependencies into or out of this release, its phases or milestones.")
+    kind: DependencyKind | None = None
+
+
+class RowsPagination(Pagination):
+    """Pagination over the rows a selector answers as a list (already in order) rather than as a query."""
+
+    def paginate_queryset(self, queryset, pagination, **params) -> dict:
+        if isinstance(queryset, QuerySet):
+            return super().paginate_queryset(queryset, pagination, **params)
+        rows = list(queryset)
+        return {
+            "items": rows[pagination.offset : pagination.offset + pagination.limit],
+            "count": len(rows),
+            "limit": pagination.limit,
+            "offset": pagination.offset,
+        }
+
+
+def _dependency(request, pk: int) -> ScheduleDependency:
+    return selectors.dependency_get(user=request.auth, pk=pk)
+
+
+def _changes(changes: list[ScheduleItemChangeIn]) -> list[schedule.Change]:
+    return [schedule.Change(key=row.item, shift_days=row.shift_days, new_start=row.new_start) for row in changes]
+
+
+@router.get(
+    "/dependencies",
+    response={200: list[ScheduleDependencyOut], **READ_RESPONSES},
+    operation_id="list_schedule_dependencies",
+)
+@paginate(Pagination)
+def list_schedule_dependencies(request: HttpRequest, filters: Query[ScheduleDependencyFilter]):
+    """Dependencies between releases, phases and milestones, each end named with its release; filter by a release
+    (dependencies into or out of it, its phases and milestones) or by kind."""
+    return selectors.dependency_list(user=request.auth, release=filters.release, filters={"kind": filters.kind})
+
+
+@router.post(
+    "/dependencies", response={201: ScheduleDependencyOut, **ERROR_RESPONSES}, operation_id="create_schedule_dependency"
+)
+def create_schedule_dependency(request: HttpRequest, payload: ScheduleDependencyIn):
+    """Make `successor` wait for `predecessor`; one that would close a cycle is a 422 naming the cycle, a second
+    dependency between the same two items a 409."""
+    dependency = services.dependency_create(actor=request.auth, **payload.dict())
+    return Status(201, _dependency(request, dependency.pk))
+
+
+@router.get(
+    "/dependencies/{dependency_id}",
+    response={200: ScheduleDependencyOut, **READ_RESPONSES},
+    operation_id="get_schedule_dependency",
+)
+def get_schedule_dependency(request: HttpRequest, dependency_id: PathId):
+    return _dependency(request, dependency_id)
+
+
+DEPENDENCY_REQUIRED = {
+    "kind": "Give the kind: FS, SS, FF or SF.",
+    "lag_days": "Give the lag in working days (0 for none).",
+}
+
+
+@router.patch(
+    "/dependencies/{dependency_id}",
+    response={200: ScheduleDependencyOut, **ERROR_RESPONSES},
+    operation_id="update_schedule_dependency",
+)
+def update_schedule_dependency(request: HttpRequest, dependency_id: PathId, payload: ScheduleDependencyPatch):
+    """Change a dependency's kind, lag or note; its two ends stay (delete it and make another to link others)."""
+    dependency = _dependency(request, dependency_id)
+    changes = _refs(request, payload.dict(exclude_unset=True), DEPENDENCY_REQUIRED)
+    if "note" in changes and changes["note"] is None:
+        changes["note"] = ""
+    services.dependency_update(actor=request.auth, dependency=dependency, **changes)
+    return _dependency(request, dependency_id)
+
+
+@router.delete(
+    "/dependencies/{dependency_id}", response={204: None, **ERROR_RESPONSES}, operation_id="delete_schedule_dependency"
+)
+def delete_schedule_dependency(request: HttpRequest, dependency_id: PathId):
+    services.dependency_delete(actor=request.auth, dependency=_dependency(request, dependency_id))
+    return Status(204, None)
+
+
+@router.post(
+    "/schedule/what-if",
+    response={200: ScheduleImpactOut, **ERROR_RESPONSES},
+    operation_id="preview_schedule_change",
+    by_alias=True,
+)
+def preview_schedule_change(request: HttpRequest, payload: SchedulePreviewIn):
+    """What the changes would move, changing nothing: every phase, milestone and gate that moves (old and new dates,
+    how far, the chain of items that moved it), the releases and trains whose window moves, milestones landing in a
+    freeze or pushed past one, critical-path changes, constraints newly broken and what the impact providers find.
+
+    A change to a released or cancelled release, a started phase or a reached milestone, or the same item twice is a
+    422; an item that does not exist or that you may not see is a 404."""
+    return schedule.what_if(user=request.auth, changes=_changes(payload.changes))
+
+
+@router.post(
+    "/schedule/apply",
+    response={200: ScheduleApplyOut, **ERROR_RESPONSES},
+    operation_id="apply_schedule_change",
+    by_alias=True,
+)
+def apply_schedule_change(request: HttpRequest, payload: ScheduleApplyIn):
+    """Apply the changes in one transaction, with the reason: the moved rows, one audit event carrying the whole
+    impact, one history entry per moved release. A plan changed since the preview (`fingerprint`) or a change that
+    would break a constraint is a 409 and changes nothing."""
+    return services.schedule_apply(
+        actor=request.auth,
+        changes=_changes(payload.changes),
+        reason=payload.reason,
+        fingerprint=payload.fingerprint,
+    )
+
+
+@router.get(
+    "/releases/{release_id}/schedule-history",
+    response={200: list[ScheduleChangeOut], **READ_RESPONSES},
+    operation_id="list_release_schedule_history",
+)
+@paginate(RowsPagination)
+def list_release_schedule_history(request: HttpRequest, release_id: PathId):
+    """The release's date-change history, newest first: who, when, why, from which window to which and what moved it."""
+    return selectors.release_schedule_history(user=request.auth, release=_release(request, release_id))
+
+
+class ReleaseForecastQuery(Schema):
+    runs: int = Field(2000, ge=1, le=MAX_FORECAST_RUNS, description=f"Runs to simulate, 1 to {MAX_FORECAST_RUNS:,}.")
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="The same seed always gives the same forecast.")
+
+
+@router.get(
+    "/releases/{release_id}/forecast",
+    response={200: ReleaseForecastOut, **READ_RESPONSES},
+    operation_id="get_release_forecast",
+)
+def get_release_forecast(request: HttpRequest, release_id: PathId, query: Query[ReleaseForecastQuery]):
+    """When the release will likely end: P50 and P85 end dates and the probability of meeting its planned end, from
+    a Monte Carlo simulation of its plan (a train's or a child's: the whole train's) drawing each open phase's
+    duration from how long finished phases of its kind (of its team, with enough history) really took."""
+    release = _release(request, release_id)
+    forecast = selectors.release_forecast(user=request.auth, release=release, runs=query.runs, seed=query.seed)
+    if forecast is None:  # released or cancelled: nothing left to forecast
+        forecast = {
+            "p50": None,
+            "p85": None,
+            "probability_on_time": None,
+            "planned_end": release.planned_end,
+            "runs": 0,
+            "samples": 0,
+            "basis": f"{release.get_status_display()}: its dates are history.",
+        }
+    return {"release_id": release.pk, **forecast}
+
+
+@router.get(
+    "/releases/{release_id}/critical-path",
+    response={200: ReleaseCriticalPathOut, **READ_RESPONSES},
+    operation_id="get_release_critical_path",
+)
+def get_release_critical_path(request: HttpRequest, release_id: PathId):
+    """Each phase, milestone and open gate of the release (of a train: with its children's) with its total float
+    in working days, critical when it has none: slipping it moves the release's end or runs into a fixed date."""
+    return schedule.release_critical_path(_release(request, release_id))
+
+
+class ReleasePredictabilityQuery(Schema):
+    group_by: str = Field("team", pattern="^(team|portfolio|period)$", description="team, portfolio or period.")
+    start: Day | None = Field(None, description="Releases that ended on or after this day.")
+    end: Day | None = Field(None, description="Releases that ended on or before this day.")
+
+
+@router.get(
+    "/predictability", response={200: ReleasePredictabilityOut, **READ_RESPONSES}, operation_id="get_predictability"
+)
+def get_predictability(request: HttpRequest, query: Query[ReleasePredictabilityQuery]):
+    """How predictably released releases ended, grouped by team (their project's owner team), portfolio or quarter of
+    their actual end: the share on time (ended on or before the baseline end, else the planned end) and the mean and
+    85th percentile of the slip in working days; the last row is the total over all of them."""
+    rows = selectors.predictability(user=request.auth, group_by=query.group_by, start=query.start, end=query.end)
+    return {"group_by": query.group_by, "start": query.start, "end": query.end, "rows": rows}

@@ -568,3 +568,93 @@ class FreezeWindowForm(VersionedForm):
         super().__init__(*args, **kwargs)
         self.fields["portfolios"].queryset = portfolios
         self.fields["systems"].queryset = systems
+
+
+# Dependencies and predictability
+
+DEPENDENCY_DIRECTIONS = [
+    ("waits_for", "waits for the other release's item"),
+    ("waited_on_by", "is waited on by the other release's item"),
+]
+DEPENDENCY_KINDS = [
+    ("FS", "Finish to start: the waiting item starts after the other finishes"),
+    ("SS", "Start to start: the waiting item starts after the other starts"),
+    ("FF", "Finish to finish: the waiting item finishes after the other finishes"),
+    ("SF", "Start to finish: the waiting item finishes after the other starts"),
+]
+
+
+class DependencyForm(StyledForm):
+    """A dependency seen from one release: which of its items, which way, and which item of which other release.
+
+    The other release's items are the choices of the release posted (or chosen); `item_choices(release)` lists them.
+    With `typed_release` the other release is typed as its number (too many releases for one list).
+    """
+
+    this_item = forms.ChoiceField(label="This release's item")
+    direction = forms.ChoiceField(choices=DEPENDENCY_DIRECTIONS, initial="waits_for", label="Which way")
+    other_release = forms.ModelChoiceField(
+        Release.objects.none(),
+        label="Other release",
+        empty_label="Choose a release",
+        error_messages={"invalid_choice": "No release you may see and plan has that number."},
+    )
+    other_item = forms.ChoiceField(label="Its item")
+    kind = forms.ChoiceField(choices=DEPENDENCY_KINDS, initial="FS")
+    lag_days = forms.IntegerField(
+        initial=0,
+        label="Lag in working days",
+        help_text="Working days between the two; negative for a lead (the waiting item may begin that much earlier).",
+    )
+    note = forms.CharField(widget=TEXTAREA, required=False, max_length=2000)
+
+    def __init__(self, *args, this_items, releases, item_choices, items_url: str, typed_release=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["this_item"].choices = this_items
+        field = self.fields["other_release"]
+        field.queryset = releases
+        if typed_release:
+            field.widget = forms.NumberInput(attrs={"class": "form-control", "min": 1})
+            field.label = "Other release (its number)"
+            field.help_text = "The number in its page's address: /releases/<number>/."
+        field.widget.attrs.update(
+            {
+                "hx-get": items_url,
+                "hx-trigger": "change delay:250ms" if typed_release else "change",
+                "hx-target": "#dependency-other-item",
+                "hx-swap": "outerHTML",
+            }
+        )
+        chosen = self._chosen_release(releases)
+        self.fields["other_item"].choices = (
+            item_choices(chosen) if chosen is not None else [("", "Choose the other release first")]
+        )
+
+    def _chosen_release(self, releases):
+        raw = self.data.get(self.add_prefix("other_release")) if self.is_bound else self.initial.get("other_release")
+        raw = getattr(raw, "pk", raw)
+        if raw is None or not str(raw).strip().isdigit():
+            return None
+        return releases.filter(pk=int(str(raw).strip())).first()
+
+
+PREDICTABILITY_GROUPINGS = [("team", "Team"), ("portfolio", "Portfolio"), ("period", "Quarter")]
+
+
+class PredictabilityFilterForm(StyledForm):
+    """How the predictability figures are grouped, and the window of actual end dates they count."""
+
+    group_by = forms.ChoiceField(choices=PREDICTABILITY_GROUPINGS, required=False, label="Group by")
+    start = forms.DateField(required=False, widget=DateInput(), label="Released from")
+    end = forms.DateField(required=False, widget=DateInput(), label="Released until")
+
+    def clean_start(self):
+        return _plausible(self.cleaned_data.get("start"))
+
+    def clean_end(self):
+        return _plausible(self.cleaned_data.get("end"))
+
+    def clean(self):
+        data = super().clean()
+        data["group_by"] = data.get("group_by") or "team"
+        return data

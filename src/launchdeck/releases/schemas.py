@@ -5,6 +5,7 @@ class name, across every app.
 """
 
 import datetime
+import uuid
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -16,6 +17,7 @@ from launchdeck.core.services import FIRST_PLAUSIBLE_DAY, LAST_PLAUSIBLE_DAY
 from launchdeck.releases.choices import (
     ApprovalDecision,
     CriterionKind,
+    DependencyKind,
     EnvironmentType,
     FreezeCategory,
     FreezeScope,
@@ -29,6 +31,8 @@ from launchdeck.releases.choices import (
     ReleaseStatus,
     SystemImpact,
 )
+from launchdeck.releases.models import MAX_LAG_DAYS
+from launchdeck.releases.schedule import MAX_CHANGES, MAX_SHIFT_DAYS
 
 # Dates anywhere near the ends of the calendar would overflow working-day and recurrence arithmetic.
 Day = Annotated[datetime.date, Field(ge=FIRST_PLAUSIBLE_DAY, le=LAST_PLAUSIBLE_DAY)]
@@ -1028,3 +1032,323 @@ class ReleaseReportOut(Schema):
     children: list[ReportChildOut]
     risks: ReportRisksOut
     date_history: list[ReportHistoryOut] = Field(description="Changes of dates, newest first.")
+
+
+# The schedule: dependencies, what-if and apply, history, forecast, critical path, predictability
+
+DEPENDENCY_END_KEY = r"^(release|phase|milestone):[1-9][0-9]{0,17}$"
+PLAN_ITEM_KEY = r"^(release|phase|milestone|gate):[1-9][0-9]{0,17}$"
+LAG_DAYS = {"ge": -MAX_LAG_DAYS, "le": MAX_LAG_DAYS}
+PlanItemKind = Literal["release", "phase", "milestone", "gate"]
+
+
+class ScheduleDependencyEndOut(Schema):
+    """One end of a dependency: the item and the release it belongs to."""
+
+    key: str = Field(description='The item\'s key: "release:12", "phase:34" or "milestone:56".')
+    kind: Literal["release", "phase", "milestone"]
+    id: int
+    name: str
+    release_id: int
+    release_name: str
+    release_url: str
+
+
+def _dependency_end(dependency, side: str) -> dict:
+    release = getattr(dependency, f"{side}_release")
+    phase = getattr(dependency, f"{side}_phase") if getattr(dependency, f"{side}_phase_id") else None
+    milestone = getattr(dependency, f"{side}_milestone") if getattr(dependency, f"{side}_milestone_id") else None
+    item, kind = (phase, "phase") if phase else (milestone, "milestone") if milestone else (release, "release")
+    return {
+        "key": getattr(dependency, f"{side}_key"),
+        "kind": kind,
+        "id": item.pk,
+        "name": item.name,
+        "release_id": release.pk,
+        "release_name": release.name,
+        "release_url": release.get_absolute_url(),
+    }
+
+
+class ScheduleDependencyOut(Schema):
+    """The successor waits for the predecessor: FS, SS, FF or SF, with a lag in working days."""
+
+    id: int
+    predecessor: ScheduleDependencyEndOut = Field(description="The item waited for.")
+    successor: ScheduleDependencyEndOut = Field(description="The item that waits.")
+    kind: DependencyKind
+    lag_days: int = Field(description="Working days on the successor's calendar (negative: a lead).")
+    note: str
+    version: int
+
+    @staticmethod
+    def resolve_predecessor(obj) -> dict:
+        return _dependency_end(obj, "predecessor")
+
+    @staticmethod
+    def resolve_successor(obj) -> dict:
+        return _dependency_end(obj, "successor")
+
+
+DEPENDENCY_END = {"pattern": DEPENDENCY_END_KEY, "max_length": 40}
+
+
+class ScheduleDependencyIn(StrictIn):
+    predecessor: str = Field(**DEPENDENCY_END, description='The item waited for: "release:12", "phase:34" or …')
+    successor: str = Field(**DEPENDENCY_END, description='The item that waits: "release:12", "phase:34" or …')
+    kind: DependencyKind = DependencyKind.FINISH_TO_START
+    lag_days: int = Field(0, **LAG_DAYS, description="Working days (negative: a lead), at most 250 either way.")
+    note: str = TEXT
+
+
+class ScheduleDependencyPatch(StrictIn):
+    version: Version
+    kind: DependencyKind | None = None
+    lag_days: int | None = Field(None, **LAG_DAYS)
+    note: str | None = Field(None, max_length=5000)
+
+
+class ScheduleItemChangeIn(StrictIn):
+    """One item to move: by a shift in working days or to a new start (exactly one of the two)."""
+
+    item: str = Field(
+        pattern=PLAN_ITEM_KEY, max_length=40, description='The item: "release:12", "phase:34", "milestone:56"…'
+    )
+    shift_days: int | None = Field(
+        None,
+        ge=-MAX_SHIFT_DAYS,
+        le=MAX_SHIFT_DAYS,
+        description=f"Working days later (negative: earlier) on its release's calendar, at most {MAX_SHIFT_DAYS}.",
+    )
+    new_start: Day | None = Field(None, description="Its new first day (its length is kept).")
+
+
+CHANGES = Field(min_length=1, max_length=MAX_CHANGES, description=f"1 to {MAX_CHANGES} changes, one per item.")
+
+
+class SchedulePreviewIn(StrictIn):
+    changes: list[ScheduleItemChangeIn] = CHANGES
+
+
+class ScheduleApplyIn(StrictIn):
+    changes: list[ScheduleItemChangeIn] = CHANGES
+    reason: str = Field(min_length=1, max_length=5000, description="Why the dates change; kept in every history entry.")
+    fingerprint: str | None = Field(
+        None,
+        max_length=100,
+        description="The preview's fingerprint: when the plan has changed since, the change is refused with 409.",
+    )
+
+
+class ScheduleImpactChangeOut(Schema):
+    item: str
+    name: str
+    shift_days: int | None
+    new_start: datetime.date | None
+
+
+class ScheduleImpactStepOut(Schema):
+    key: str
+    name: str
+
+
+class ScheduleImpactWindowOut(Schema):
+    name: str
+    start: datetime.date
+    end: datetime.date
+
+
+class ScheduleImpactItemOut(Schema):
+    """A phase, milestone or gate that moves, and the chain of items that moved it."""
+
+    key: str
+    kind: PlanItemKind
+    id: int
+    name: str
+    release_id: int
+    release_name: str
+    old_start: datetime.date
+    old_end: datetime.date
+    new_start: datetime.date
+    new_end: datetime.date
+    shift_days: int = Field(description="Working days its start moves (negative: earlier).")
+    path: list[ScheduleImpactStepOut] = Field(description="From the item changed to this one.")
+    postponed_past: ScheduleImpactWindowOut | None = Field(description="The deployment freeze it was pushed past.")
+    url: str
+
+
+class ScheduleImpactReleaseOut(Schema):
+    """A release (or train) whose window or contents move."""
+
+    id: int
+    name: str
+    kind: ReleaseKind
+    train_id: int | None
+    url: str
+    old_start: datetime.date
+    old_end: datetime.date
+    new_start: datetime.date
+    new_end: datetime.date
+    start_shift_days: int
+    end_shift_days: int
+    items_moved: int
+    cause: str = Field(description="What moved it: the chain of items, joined by arrows.")
+
+
+class ScheduleImpactInFreezeOut(Schema):
+    key: str
+    name: str
+    release_name: str
+    date: datetime.date
+    freeze: str
+
+
+class ScheduleImpactPostponedOut(Schema):
+    key: str
+    name: str
+    release_name: str
+    from_: datetime.date = Field(alias="from", description="Where the change alone would have put it.")
+    to: datetime.date
+    freeze: str
+
+
+class ScheduleImpactCriticalOut(Schema):
+    release_id: int
+    name: str
+    became_critical: list[str]
+    no_longer_critical: list[str]
+
+
+class ScheduleImpactViolationOut(Schema):
+    message: str
+
+
+class ScheduleImpactNoteOut(Schema):
+    text: str
+    url: str | None = None
+    severity: str
+
+
+class ScheduleImpactSectionOut(Schema):
+    """What one impact provider (environment bookings, test capacity…) finds."""
+
+    key: str
+    title: str
+    items: list[ScheduleImpactNoteOut]
+
+
+class ScheduleImpactSummaryOut(Schema):
+    items_moved: int
+    releases_moved: int
+    trains_moved: int
+    latest_end_shift_days: int = Field(description="The largest move of a release's end, in working days.")
+
+
+class ScheduleImpactOut(Schema):
+    """Everything a set of changes would move, changing nothing."""
+
+    changes: list[ScheduleImpactChangeOut]
+    moved: list[ScheduleImpactItemOut] = Field(description="Phases, milestones and gates, by release then start.")
+    releases: list[ScheduleImpactReleaseOut] = Field(description="Every release whose window or contents move.")
+    trains: list[ScheduleImpactReleaseOut] = Field(description="Trains whose end moves.")
+    in_freeze: list[ScheduleImpactInFreezeOut] = Field(description="Moved milestones that land inside a freeze.")
+    postponed: list[ScheduleImpactPostponedOut] = Field(description="Deploy milestones pushed past a freeze.")
+    critical_path: list[ScheduleImpactCriticalOut]
+    violations: list[ScheduleImpactViolationOut] = Field(description="Constraints the change would newly break.")
+    impacts: list[ScheduleImpactSectionOut] = Field(description="What the impact providers find.")
+    summary: ScheduleImpactSummaryOut
+    fingerprint: str = Field(description="Send it with the apply, to refuse a plan changed since.")
+
+
+class ScheduleApplyOut(ScheduleImpactOut):
+    """The impact as applied."""
+
+    applied: bool
+    audit_event_id: int
+    batch: uuid.UUID = Field(description="Shared by the history entries this change wrote.")
+
+
+class ScheduleChangeOut(Schema):
+    """One entry of a release's date-change history."""
+
+    id: int
+    batch: uuid.UUID
+    occurred_at: datetime.datetime
+    actor: str | None = Field(description="The username of who made the change; null for a command or a job.")
+    actor_name: str
+    reason: str
+    cause: str
+    old_start: datetime.date
+    old_end: datetime.date
+    new_start: datetime.date
+    new_end: datetime.date
+    start_shift_days: int = Field(description="Working days on the release's calendar (negative: earlier).")
+    end_shift_days: int
+    items_moved: int
+    audit_event_id: int | None
+
+    @staticmethod
+    def resolve_actor(obj) -> str | None:
+        return _username(obj.actor)
+
+
+class ReleasePredictabilityRowOut(Schema):
+    key: str = Field(
+        description='"team:12", "team:none", "portfolio:3", "portfolio:none", "2026-Q3"; "all" for the total.'
+    )
+    label: str
+    id: int | None = Field(description="The team's or portfolio's id; null for the other groups.")
+    releases: int = Field(description="Released releases in the group.")
+    on_time: int = Field(description="Of them, how many ended on or before their baseline (else planned) end.")
+    on_time_share: float | None = Field(description="0 to 1; null without releases.")
+    mean_slip_days: float | None = Field(description="Working days (negative: early); null without releases.")
+    p85_slip_days: float | None = Field(
+        description="85 releases in 100 slipped this many working days or fewer; null without releases."
+    )
+
+
+class ReleasePredictabilityOut(Schema):
+    group_by: str
+    start: datetime.date | None
+    end: datetime.date | None
+    rows: list[ReleasePredictabilityRowOut] = Field(description="The groups, then the total over all of them.")
+
+
+class ReleaseForecastOut(Schema):
+    """A Monte Carlo forecast of a release's end from how long finished phases of the same kinds really took."""
+
+    release_id: int
+    planned_end: datetime.date
+    p50: datetime.date | None = Field(description="Half the runs end by this day; null for a closed release.")
+    p85: datetime.date | None = Field(description="85 runs in 100 end by this day; null for a closed release.")
+    probability_on_time: float | None = Field(
+        description="The share of runs ending by the planned end, 0 to 1; null for a closed release."
+    )
+    runs: int = Field(description="Runs simulated (0 for a closed release).")
+    samples: int = Field(description="Historical durations drawn from.")
+    basis: str = Field(description="What the forecast rests on, in a sentence.")
+
+
+class ReleaseCriticalItemOut(Schema):
+    """A phase, milestone or open gate with its total float."""
+
+    key: str
+    kind: PlanItemKind
+    id: int
+    name: str
+    release_id: int
+    release_name: str = Field(description="Its release (for a train: the train or one of its children).")
+    start: datetime.date
+    end: datetime.date
+    total_float: int = Field(
+        description="Working days it may slip without moving the end or a fixed date (0 or less: critical)."
+    )
+    critical: bool
+
+
+class ReleaseCriticalPathOut(Schema):
+    """The critical path of a release (a train with its children's), by the schedule engine."""
+
+    release_id: int
+    project_end: datetime.date = Field(description="The end the float is measured against.")
+    items: list[ReleaseCriticalItemOut] = Field(description="By start; the critical ones have `critical` set.")

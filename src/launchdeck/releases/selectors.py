@@ -45,15 +45,16 @@ from launchdeck.accounts.roles import role_label
 from launchdeck.audit.models import AuditEvent
 from launchdeck.catalog.graph import adjacency, closure
 from launchdeck.catalog.models import System, SystemDependency
-from launchdeck.core.errors import NotFound, ValidationFailed
+from launchdeck.core.errors import Conflict, NotFound, ValidationFailed
 from launchdeck.org.calendars import working_calendar
-from launchdeck.org.models import Calendar
+from launchdeck.org.models import Calendar, Team
 from launchdeck.portfolio.choices import IMPACT_ORDER, RAID_KINDS
 from launchdeck.portfolio.models import Initiative, Portfolio, RegisterItem
 from launchdeck.releases import checks
 from launchdeck.releases.choices import (
     CLOSED_STATUSES,
     ApprovalDecision,
+    DependencyKind,
     FreezeCategory,
     FreezeScope,
     GateStatus,
@@ -87,8 +88,13 @@ from launchdeck.releases.models import (
     Release,
     ReleaseSystem,
     ReleaseTemplate,
+    ScheduleChange,
+    ScheduleDependency,
 )
-from launchdeck.scheduling.calendar import STANDARD
+from launchdeck.releases.schedule import finish_key, item_key, plan_for
+from launchdeck.scheduling.calendar import STANDARD, WorkingCalendar
+from launchdeck.scheduling.engine import CycleError
+from launchdeck.scheduling.forecast import RatioSamples, monte_carlo, ratio_samples
 
 MAX_TIMELINE_DAYS = 3 * 366
 MAX_MATRIX_MONTHS = 24
@@ -1788,3 +1794,531 @@ def freeze_affected_releases(
             for occurrence in occurrences
         )
     ]
+
+
+# The schedule
+
+TEAM_HISTORY_MIN = 20
+"""A team's own history of a phase kind drives its forecasts once it has this many finished phases of the kind."""
+MAX_FORECAST_RUNS = 20_000
+"""The most simulated runs one forecast may ask for (a page waits for it)."""
+PREDICTABILITY_GROUPS = {"team": "No team", "portfolio": "No portfolio", "period": None}
+"""What predictability groups releases by, with the label of the group of releases that have none."""
+ALL_RELEASES = "All releases"
+
+
+def _pk(value) -> int | None:
+    """The primary key of a row or of a value that already is one (filters and arguments arrive both ways)."""
+    return getattr(value, "pk", value)
+
+
+def _may_view(user, model) -> bool:
+    """`restrict(user, "view")`'s permission check, for the models that have no restricted manager."""
+    if user is None:
+        return True
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.has_perm(f"{model._meta.app_label}.view_{model._meta.model_name}")
+
+
+def _of_visible_releases(rows: QuerySet, user, *fields: str) -> QuerySet:
+    """`rows` narrowed to those whose releases (through each of `fields`) `user` may see; a subquery only when the
+    release model narrows rows per user (else seeing releases at all is the whole question)."""
+    visible = _visible(user)
+    if visible.query.is_empty():
+        return rows.none()
+    if getattr(Release, "restrict_scope", None) is not None:
+        chosen = visible.order_by().values("pk")
+        for field in fields:
+            rows = rows.filter(**{f"{field}__in": chosen})
+    return rows
+
+
+def _calendars(calendar_ids: Iterable[int | None]) -> dict[int | None, WorkingCalendar]:
+    """`{calendar id: WorkingCalendar}` for stored calendars (two queries when there is any), None → weekends only."""
+    stored = sorted({pk for pk in calendar_ids if pk is not None})
+    calendars: dict[int | None, WorkingCalendar] = {None: STANDARD}
+    if stored:
+        for calendar in Calendar.objects.filter(pk__in=stored).prefetch_related("closures"):
+            calendars[calendar.pk] = working_calendar(calendar)
+    return calendars
+
+
+def _committed(baseline: date | None, planned: date | None) -> date | None:
+    """THE date a release or phase is held to: its baseline when it has one, else its planned date (predictability,
+    planned vs actual and the forecast's history all measure against it)."""
+    return baseline if baseline is not None else planned
+
+
+def _signed_working_days(calendar: WorkingCalendar, committed, actual) -> np.ndarray:
+    """Working days on `calendar` from each committed date to the actual one, element by element: late, the working
+    days after the committed date up to and including the actual one (positive); early, minus the working days
+    after the actual date up to and including the committed one; 0 on the day (or when only non-working days lie
+    between)."""
+    committed = np.asarray(committed, dtype="datetime64[D]")
+    actual = np.asarray(actual, dtype="datetime64[D]")
+    late = actual >= committed
+    one_day = np.timedelta64(1, "D")
+    counted = calendar.working_days_between_many(
+        np.where(late, committed, actual) + one_day, np.where(late, actual, committed) + one_day
+    )
+    return np.where(late, counted, -counted)
+
+
+def _slip_days(calendar: WorkingCalendar, committed: date | None, actual: date | None) -> int | None:
+    """`_signed_working_days` of one pair; None when either date is missing."""
+    if committed is None or actual is None:
+        return None
+    return int(_signed_working_days(calendar, [committed], [actual])[0])
+
+
+def dependency_list(*, user, release=None, filters: Mapping | None = None) -> QuerySet[ScheduleDependency]:
+    """Schedule dependencies `user` may see, with both ends' releases, phases and milestones (one query).
+
+    `release` (a release or its id): the dependencies it takes part in, either way (as predecessor or as successor,
+    of the release itself or of any of its phases and milestones). `filters` (each optional): `release` (the same),
+    `kind` (one or several of FS, SS, FF, SF). Ordered by the successor's release name and engine key, then the
+    predecessor's.
+    """
+    filters = dict(filters or {})
+    dependencies = _of_visible_releases(
+        ScheduleDependency.objects.restrict(user, "view"), user, "predecessor_release", "successor_release"
+    )
+    for value in (release, filters.get("release")):
+        if value is None or value == "":
+            continue
+        try:
+            pk = int(_pk(value))
+        except (TypeError, ValueError):
+            raise ValidationFailed.field("release", "Choose a release by its id.") from None
+        dependencies = dependencies.filter(Q(predecessor_release_id=pk) | Q(successor_release_id=pk))
+    if kinds := _values(filters.get("kind")):
+        unknown = sorted(set(kinds) - set(DependencyKind.values))
+        if unknown:
+            raise ValidationFailed.field("kind", f"Unknown kind {unknown[0]!r}: choose FS, SS, FF or SF.")
+        dependencies = dependencies.filter(kind__in=kinds)
+    return dependencies.select_related(
+        "predecessor_release",
+        "predecessor_phase",
+        "predecessor_milestone",
+        "successor_release",
+        "successor_phase",
+        "successor_milestone",
+    ).order_by("successor_release__name", "successor_key", "predecessor_release__name", "predecessor_key", "pk")
+
+
+def dependency_get(*, user, pk: int) -> ScheduleDependency:
+    """One dependency with both ends (one query); `NotFound` when it does not exist or `user` may not see it."""
+    return dependency_list(user=user).get_visible(pk=pk)
+
+
+def release_schedule_history(*, user, release) -> list[ScheduleChange]:
+    """The release's date-change history (`ScheduleChange` rows, with who made each), newest first.
+
+    One query; a second only when there is no entry, to tell an empty history (an empty list) from a release that
+    does not exist or that `user` may not see (`NotFound`).
+    """
+    pk = _pk(release)
+    changes = []
+    if _may_view(user, ScheduleChange):
+        changes = list(
+            ScheduleChange.objects.filter(release__in=_visible(user).filter(pk=pk))
+            .select_related("actor")
+            .order_by("-occurred_at", "-id")
+        )
+    if not changes and not _visible(user).filter(pk=pk).exists():
+        raise NotFound("Release not found.")
+    return changes
+
+
+def _planned_vs_actual_row(row, calendar: WorkingCalendar, today: date, *, settled: bool) -> dict:
+    committed_start = _committed(row.baseline_start, row.planned_start)
+    committed_end = _committed(row.baseline_end, row.planned_end)
+    return {
+        "planned": {"start": row.planned_start, "end": row.planned_end},
+        "baseline": {"start": row.baseline_start, "end": row.baseline_end},
+        "actual": {"start": row.actual_start, "end": row.actual_end},
+        "measured_against": "baseline" if row.baseline_end is not None else "planned",
+        "start_slip_days": _slip_days(calendar, committed_start, row.actual_start),
+        "end_slip_days": _slip_days(calendar, committed_end, row.actual_end),
+        "overdue": not settled and row.actual_end is None and committed_end < today,
+    }
+
+
+def release_planned_vs_actual(*, user, release, today: date | None = None) -> dict:
+    """The release's and each phase's planned, baseline and actual dates, and how far the actual ones slipped.
+
+    `{"release": {id, name, status, planned, baseline, actual, measured_against, start_slip_days, end_slip_days,
+    overdue}, "phases": [{id, name, kind, kind_label, status, ...the same}]}`, phases in plan order; `planned`,
+    `baseline` and `actual` are `{"start", "end"}` dates (None where not set). A slip is measured against the
+    committed date (`_committed`: the baseline when set, else the planned date) in working days of the release's
+    calendar, positive when late, negative when early, None where the actual date (or the committed one) is
+    missing; `measured_against` says which it was ("baseline" or "planned", by the end date) and `overdue` flags an
+    item with no actual end whose committed end is before `today` (never in a released or cancelled release, nor a
+    phase marked done or skipped). Two queries, two more when the release has its own
+    calendar; `NotFound` for a release that does not exist or that `user` may not see.
+    """
+    today = _today(today)
+    release = (
+        _visible(user)
+        .prefetch_related(
+            Prefetch(
+                "phases",
+                queryset=Phase.objects.restrict(user, "view").order_by("position", "planned_start", "pk"),
+                to_attr="ordered_phases",
+            )
+        )
+        .get_visible(pk=_pk(release))
+    )
+    calendar = _calendars([release.calendar_id])[release.calendar_id]
+    closed = release.status in CLOSED_STATUSES
+    return {
+        "release": {
+            "id": release.pk,
+            "name": release.name,
+            "status": release.status,
+            **_planned_vs_actual_row(release, calendar, today, settled=closed),
+        },
+        "phases": [
+            {
+                "id": phase.pk,
+                "name": phase.name,
+                "kind": phase.kind,
+                "kind_label": PhaseKind(phase.kind).label,
+                "status": phase.status,
+                **_planned_vs_actual_row(
+                    phase, calendar, today, settled=closed or phase.status in (PhaseStatus.DONE, PhaseStatus.SKIPPED)
+                ),
+            }
+            for phase in release.ordered_phases
+        ],
+    }
+
+
+def _predictability_row(key: str, label: str, pk: int | None, on_time: list[bool], slips: list[int]) -> dict:
+    count = len(slips)
+    return {
+        "key": key,
+        "label": label,
+        "id": pk,
+        "releases": count,
+        "on_time": sum(on_time),
+        "on_time_share": round(sum(on_time) / count, 3) if count else None,
+        "mean_slip_days": round(float(np.mean(slips)), 1) if count else None,
+        "p85_slip_days": round(float(np.percentile(slips, 85, method="linear")), 1) if count else None,
+    }
+
+
+def predictability(*, user, group_by: str = "team", start=None, end=None) -> list[dict]:
+    """How predictably releases finish: per team, portfolio or quarter, and over all of them.
+
+    The releases counted are the released ones `user` may see with an actual end, in `start`..`end` (inclusive, by
+    actual end; each optional). A release is **on time** when its actual end is on or before its committed end
+    (`_committed`: the baseline end, else the planned end); its **slip** is the working days from that committed end
+    to the actual end on the release's calendar (negative when early; see `_signed_working_days`).
+
+    Groups: `team` — the owner team of the release's project ("No team" without one); `portfolio` — the portfolio
+    the release belongs to (`freezes.release_portfolio`: its own, else its initiative's, else its project's
+    initiative's; "No portfolio"); `period` — the calendar quarter of the actual end ("2026 Q3", key "2026-Q3").
+
+    Rows `{key, label, id, releases, on_time, on_time_share, mean_slip_days, p85_slip_days}`: `key` a stable string
+    ("team:12", "team:none", "portfolio:3", "portfolio:none", "2026-Q3", and "all" for the total), `id` the team's
+    or portfolio's id (None otherwise); `on_time_share` is on_time / releases (3 decimals), `mean_slip_days` the
+    mean slip and `p85_slip_days` its 85th percentile by numpy's default linear interpolation
+    (`numpy.percentile(slips, 85, method="linear")`), both to one decimal and None for a group without releases.
+    Groups come by label (the "No ..." group last; periods in time order), then the "All releases" total, always
+    present. One query for the releases, one for the team or portfolio names, two more when any release has its own
+    calendar. Bad input (an unknown `group_by`, a bad date, an end before the start) raises `ValidationFailed`.
+    """
+    if group_by not in PREDICTABILITY_GROUPS:
+        raise ValidationFailed.field("group_by", "Group by team, portfolio or period.")
+    start, end = _as_date(start, "start"), _as_date(end, "end")
+    if start and end and end < start:
+        raise ValidationFailed.field("end", "The end date cannot be before the start.")
+    releases = _visible(user).filter(status=ReleaseStatus.RELEASED, actual_end__isnull=False)
+    if start:
+        releases = releases.filter(actual_end__gte=start)
+    if end:
+        releases = releases.filter(actual_end__lte=end)
+    group_field = {"team": "project__owner_team_id", "portfolio": "belongs_to", "period": "actual_end"}[group_by]
+    rows = list(
+        releases.annotate(belongs_to=release_portfolio())
+        .order_by("actual_end", "pk")
+        .values_list("pk", "calendar_id", "planned_end", "baseline_end", "actual_end", group_field)
+    )
+    calendars = _calendars(row[1] for row in rows)
+    slips: dict[int, int] = {}
+    by_calendar: dict[int | None, list[tuple]] = defaultdict(list)
+    for row in rows:
+        by_calendar[row[1]].append(row)
+    for calendar_id, members in by_calendar.items():
+        counted = _signed_working_days(
+            calendars[calendar_id],
+            [_committed(baseline_end, planned_end) for _, _, planned_end, baseline_end, *_ in members],
+            [actual_end for *_, actual_end, _ in members],
+        )
+        slips.update(zip((row[0] for row in members), counted.tolist(), strict=True))
+
+    names: dict[int, str] = {}
+    if group_by in ("team", "portfolio"):
+        model = Team if group_by == "team" else Portfolio
+        ids = {row[5] for row in rows if row[5] is not None}
+        if ids:
+            names = dict(model.objects.restrict(user, "view").filter(pk__in=ids).values_list("pk", "name"))
+    groups: dict[str, dict] = {}
+    for pk, _, planned_end, baseline_end, actual_end, group in rows:
+        if group_by == "period":
+            quarter = (actual_end.month - 1) // 3 + 1
+            key, label, group_id, order = f"{actual_end.year}-Q{quarter}", f"{actual_end.year} Q{quarter}", None, ()
+        elif group in names:
+            key, label, group_id = f"{group_by}:{group}", names[group], group
+            order = (0, label.lower(), group)
+        else:
+            key, label, group_id = f"{group_by}:none", PREDICTABILITY_GROUPS[group_by], None
+            order = (1, "", 0)
+        entry = groups.setdefault(key, {"label": label, "id": group_id, "order": order, "on_time": [], "slips": []})
+        entry["on_time"].append(actual_end <= _committed(baseline_end, planned_end))
+        entry["slips"].append(slips[pk])
+    ordered = groups.items() if group_by == "period" else sorted(groups.items(), key=lambda item: item[1]["order"])
+    result = [
+        _predictability_row(key, entry["label"], entry["id"], entry["on_time"], entry["slips"])
+        for key, entry in ordered
+    ]
+    result.append(
+        _predictability_row(
+            "all",
+            ALL_RELEASES,
+            None,
+            [flag for entry in groups.values() for flag in entry["on_time"]],
+            [slip for entry in groups.values() for slip in entry["slips"]],
+        )
+    )
+    return result
+
+
+def _forecast_counts(runs, seed) -> tuple[int, int]:
+    """The number of runs and the seed, checked: whole numbers, runs 1..MAX_FORECAST_RUNS, seed 0 or more."""
+    if isinstance(runs, bool) or not isinstance(runs, int | np.integer) or not 1 <= runs <= MAX_FORECAST_RUNS:
+        raise ValidationFailed.field("runs", f"Run the simulation 1 to {MAX_FORECAST_RUNS:,} times.")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValidationFailed.field("seed", "The seed is a whole number, 0 or more.")
+    return int(runs), int(seed)
+
+
+def phase_duration_history(*, user, kinds: Iterable[str] | None = None) -> RatioSamples:
+    """How long finished phases really took against their plan: actual / planned working days, pooled by phase kind
+    (every team) and by kind and team (the owner team of the release's project) for teams with at least
+    `TEAM_HISTORY_MIN` finished phases of the kind (`scheduling.forecast.ratio_samples`).
+
+    A finished phase has an actual start and end (skipped ones left out); its planned duration is its baseline
+    window when it has one (both dates, the end not before the start), else its planned window; both are counted in
+    working days of its release's calendar, both ends included, at least one. `kinds` narrows the read to those
+    kinds. One query, two more when a release has its own calendar; ratios in order of phase id, so a seeded
+    forecast draws the same values every time.
+    """
+    phases = _of_visible_releases(Phase.objects.restrict(user, "view"), user, "release").filter(
+        actual_start__isnull=False, actual_end__isnull=False
+    )
+    if kinds is not None:
+        phases = phases.filter(kind__in=sorted(set(kinds)))
+    rows = list(
+        phases.exclude(status=PhaseStatus.SKIPPED)
+        .order_by("pk")
+        .values_list(
+            "kind",
+            "release__project__owner_team_id",
+            "release__calendar_id",
+            "planned_start",
+            "planned_end",
+            "baseline_start",
+            "baseline_end",
+            "actual_start",
+            "actual_end",
+        )
+    )
+    calendars = _calendars(row[2] for row in rows)
+    positions: dict[int | None, list[int]] = defaultdict(list)
+    for position, row in enumerate(rows):
+        positions[row[2]].append(position)
+    ratios = [0.0] * len(rows)
+    for calendar_id, chosen in positions.items():
+        calendar = calendars[calendar_id]
+        planned = [
+            (baseline_start, baseline_end)
+            if baseline_start is not None and baseline_end is not None and baseline_end >= baseline_start
+            else (planned_start, planned_end)
+            for _, _, _, planned_start, planned_end, baseline_start, baseline_end, _, _ in (rows[i] for i in chosen)
+        ]
+
+        def working_days(pairs, calendar=calendar):
+            first = np.asarray([pair[0] for pair in pairs], dtype="datetime64[D]")
+            last = np.asarray([pair[1] for pair in pairs], dtype="datetime64[D]")
+            return np.maximum(1, calendar.working_days_between_many(first, last + np.timedelta64(1, "D")))
+
+        found = working_days([rows[i][7:9] for i in chosen]) / working_days(planned)
+        for i, ratio in zip(chosen, found.tolist(), strict=True):
+            ratios[i] = ratio
+    return ratio_samples(
+        ((row[0], row[1], ratio) for row, ratio in zip(rows, ratios, strict=True)), min_samples=TEAM_HISTORY_MIN
+    )
+
+
+def _kind_names(kinds: Iterable[str]) -> str:
+    order = {kind: index for index, kind in enumerate(PhaseKind.values)}
+    names = [PhaseKind(kind).label if kind in order else kind for kind in sorted(set(kinds), key=order.get)]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _forecast_basis(pools: Mapping[tuple, int], unsampled: set[str], sampled_any: bool) -> tuple[int, str]:
+    """How many historical ratios a release's forecast drew from, and the sentence that says so."""
+    samples = sum(pools.values())
+    if not samples:
+        if not sampled_any and not unsampled:
+            return 0, "No phase left to forecast: the planned dates hold."
+        return 0, "No finished phases yet: planned durations."
+    sentence = f"From {samples:,} finished phase{'' if samples == 1 else 's'} of the same kinds"
+    own = {pool[1] for pool in pools if pool[0] == "team"}
+    if own:
+        sentence += f" (the team's own history for {_kind_names(own)})"
+    if unsampled:
+        sentence += f"; planned durations for {_kind_names(unsampled)}, with none finished yet"
+    return samples, sentence + "."
+
+
+def forecast_map(
+    *, user, release_ids: Iterable[int], runs: int = 2000, seed: int = 0, today: date | None = None
+) -> dict[int, dict]:
+    """Monte Carlo forecasts of the end dates of the open releases among `release_ids` that `user` may see (released,
+    cancelled, unknown and unseen ones are left out): `{release id: {"p50", "p85", "probability_on_time",
+    "planned_end", "runs", "samples", "basis"}}`.
+
+    Each release is simulated over its plan (`schedule.plan_for`): a train, or a child of a train, over the whole
+    train's plan (the train and all its children); any other release over its own. Dependencies on releases outside
+    that plan are not simulated: those releases keep their planned dates. Every open phase (not started, in a release
+    not closed) lasts, in each run, its planned working days times a ratio drawn from how long finished phases of its
+    kind really took against their plan (`phase_duration_history`): its release's project's owner team's own ratios
+    where that team has `TEAM_HISTORY_MIN` finished phases of the kind, else every team's, else none (it keeps its
+    planned duration). The runs then push the plan as the engine does (`scheduling.forecast.monte_carlo`), and the
+    release's end is its hidden `finish:<id>` item: P50 and P85 are end dates half and 85% of the runs meet, and
+    `probability_on_time` (3 decimals) the share of runs ending by the planned end. `samples` counts the historical
+    ratios drawn from for the release's phases (a train's: its children's too), and `basis` says it in a sentence
+    ("From 240 finished phases of the same kinds." / "No finished phases yet: planned durations.").
+
+    Deterministic for a seed: each train's or release's plan is simulated on its own with that seed, so a release's
+    forecast is the same here as from `release_forecast`. A bounded number of queries whatever the number of
+    releases: two, the plan's, two for the phases and their history, and two more when some have own calendars.
+    Bad `runs` or `seed` raise `ValidationFailed`.
+    """
+    runs, seed = _forecast_counts(runs, seed)
+    today = _today(today)
+    try:
+        ids = sorted({int(pk) for pk in release_ids})
+    except (TypeError, ValueError):
+        raise ValidationFailed.field("release_ids", "Give releases by their ids.") from None
+    if not ids:
+        return {}
+    wanted = dict(
+        _visible(user)
+        .filter(pk__in=ids)
+        .exclude(status__in=CLOSED_STATUSES)
+        .order_by("pk")
+        .values_list("pk", "train_id")
+    )
+    if not wanted:
+        return {}
+    heads = {train_id or pk for pk, train_id in wanted.items()}
+    members = dict(
+        _visible(user).filter(Q(pk__in=heads) | Q(train_id__in=heads)).order_by("pk").values_list("pk", "train_id")
+    )
+    # Each release's plan: its train's (when the train is there to simulate), else its own.
+    root = {pk: train_id if train_id in members and train_id in heads else pk for pk, train_id in members.items()}
+    root.update({pk: train_id if train_id in members else pk for pk, train_id in wanted.items()})
+
+    plan = plan_for(sorted(members), today=today)
+    phases = {
+        pk: (kind, team)
+        for pk, kind, team in Phase.objects.filter(release_id__in=sorted(members)).values_list(
+            "pk", "kind", "release__project__owner_team_id"
+        )
+    }
+    open_phases = [
+        (item.key, plan.labels[item.key])
+        for item in plan.items
+        if not item.fixed and plan.labels[item.key].kind == "phase" and plan.labels[item.key].id in phases
+    ]
+    history = phase_duration_history(user=user, kinds={phases[label.id][0] for _, label in open_phases})
+
+    ratios: dict[str, tuple[float, ...]] = {}
+    pools: dict[int, dict[tuple, int]] = defaultdict(dict)
+    unsampled: dict[int, set[str]] = defaultdict(set)
+    sampled_any: set[int] = set()
+    for key, label in open_phases:
+        kind, team = phases[label.id]
+        values, basis = history.lookup(kind, team)
+        # A train's forecast rests on its children's phases too.
+        counted = {label.release_id, members.get(label.release_id)} - {None}
+        if values:
+            ratios[key] = values
+        for release_id in counted:
+            sampled_any.add(release_id)
+            if values:
+                pools[release_id][(basis, kind, team if basis == "team" else None)] = len(values)
+            else:
+                unsampled[release_id].add(kind)
+
+    items_of: dict[int, list] = defaultdict(list)
+    for item in plan.items:
+        label = plan.labels[item.key]
+        items_of[root.get(label.release_id, label.release_id)].append(item)
+    result = {}
+    for head in sorted({root[pk] for pk in wanted}):
+        items = items_of[head]
+        # The head release first: the simulation counts working days on the first item's calendar.
+        items.sort(key=lambda item: item.key != item_key("release", head))
+        keys = {item.key for item in items}
+        try:
+            forecasts = monte_carlo(
+                items,
+                [
+                    dependency
+                    for dependency in plan.dependencies
+                    if dependency.predecessor in keys and dependency.successor in keys
+                ],
+                {key: values for key, values in ratios.items() if key in keys},
+                runs=runs,
+                seed=seed,
+                keys=[finish_key(pk) for pk in wanted if root[pk] == head],
+            )
+        except CycleError as exc:
+            names = " → ".join(plan.name(key) for key in exc.cycle)
+            raise Conflict(f"The plan holds a cycle of dependencies: {names}.") from None
+        for pk in wanted:
+            if root[pk] != head:
+                continue
+            forecast = forecasts[finish_key(pk)]
+            samples, basis = _forecast_basis(pools[pk], unsampled[pk], pk in sampled_any)
+            result[pk] = {
+                "p50": forecast.p50,
+                "p85": forecast.p85,
+                "probability_on_time": round(forecast.probability_on_time, 3),
+                "planned_end": forecast.planned_end,
+                "runs": runs,
+                "samples": samples,
+                "basis": basis,
+            }
+    return result
+
+
+def release_forecast(*, user, release, runs: int = 2000, seed: int = 0, today: date | None = None) -> dict | None:
+    """The Monte Carlo forecast of one release's end (see `forecast_map`: a train, or a child of one, is simulated
+    over the whole train's plan): `{"p50", "p85", "probability_on_time", "planned_end", "runs", "samples",
+    "basis"}`, or None for a released or cancelled release (its dates are history). `NotFound` for a release that
+    does not exist or that `user` may not see; bad `runs` or `seed` raise `ValidationFailed`."""
+    runs, seed = _forecast_counts(runs, seed)
+    pk = _pk(release)
+    status = _visible(user).filter(pk=pk).values_list("status", flat=True).first()
+    if status is None:
+        raise NotFound("Release not found.")
+    if status in CLOSED_STATUSES:
+        return None
+    return forecast_map(user=user, release_ids=[pk], runs=runs, seed=seed, today=today).get(pk)

@@ -1,11 +1,15 @@
-"""Every write to release planning: templates, releases and trains, scope, phases, milestones, gates and freezes.
+"""Every write to release planning: templates, releases and trains, scope, phases, milestones, gates, freezes and
+the schedule (dependencies, applied changes and the history they leave).
 
 Phases, milestones, gates and criteria are audited on their own rows (`phase.updated`, `gate.approved`…); scope
-changes and train membership on the release (`release.scope_changed`, `release.joined_train`).
+changes and train membership on the release (`release.scope_changed`, `release.joined_train`); an applied schedule
+change is one `release.rescheduled` event carrying its whole impact.
 """
 
 import datetime
+import uuid
 from collections import defaultdict
+from dataclasses import replace
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
@@ -13,6 +17,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from launchdeck.accounts.roles import Role, is_valid_role, role_label, roles_may_write
+from launchdeck.audit.models import AuditEvent
 from launchdeck.audit.services import (
     audit_record,
     changed_fields,
@@ -38,7 +43,7 @@ from launchdeck.core.services import (
     snapshot,
 )
 from launchdeck.org.calendars import working_calendar
-from launchdeck.releases import workflow
+from launchdeck.releases import schedule, workflow
 from launchdeck.releases.checks import (
     check_label,
     evaluate_gate,
@@ -51,6 +56,7 @@ from launchdeck.releases.choices import (
     GATE_MET_STATUSES,
     ApprovalDecision,
     CriterionKind,
+    DependencyKind,
     EnvironmentType,
     FreezeScope,
     GateStatus,
@@ -64,6 +70,7 @@ from launchdeck.releases.choices import (
 from launchdeck.releases.freezes import MAX_LENGTH_DAYS
 from launchdeck.releases.layout import template_layout
 from launchdeck.releases.models import (
+    MAX_LAG_DAYS,
     FreezeWindow,
     Gate,
     GateApproval,
@@ -76,6 +83,8 @@ from launchdeck.releases.models import (
     Release,
     ReleaseSystem,
     ReleaseTemplate,
+    ScheduleChange,
+    ScheduleDependency,
 )
 from launchdeck.scheduling.calendar import WorkingCalendar
 
@@ -908,7 +917,8 @@ def release_update(*, actor, release: Release, version: int | None = None, **cha
                 f"{_joined(outside)} outside it; move them first.",
             )
 
-    return update_audited(
+    window_before = (release.planned_start, release.planned_end)
+    update_audited(
         actor,
         release,
         permission="releases.change_release",
@@ -918,6 +928,9 @@ def release_update(*, actor, release: Release, version: int | None = None, **cha
         changes=changes,
         before_save=check,
     )
+    if (release.planned_start, release.planned_end) != window_before:
+        _record_dates_edited(actor, release, window_before)
+    return release
 
 
 @transaction.atomic
@@ -1820,3 +1833,317 @@ def freeze_update(*, actor, window: FreezeWindow, version: int | None = None, **
 def freeze_delete(*, actor, window: FreezeWindow) -> None:
     require_perm(actor, "releases.delete_freezewindow", window)
     delete_audited(actor, window, "freezewindow.deleted")
+
+
+# The schedule
+
+DEPENDENCY_FIELDS = [
+    "predecessor_release",
+    "predecessor_phase",
+    "predecessor_milestone",
+    "successor_release",
+    "successor_phase",
+    "successor_milestone",
+    "predecessor_key",
+    "successor_key",
+    "kind",
+    "lag_days",
+    "note",
+]
+DEPENDENCY_EDITABLE = {"kind", "lag_days", "note"}
+NO_SUCH_PLAN_ITEM = "No such release, phase or milestone."
+DATES_EDITED = "Dates edited"
+
+
+def _lock_releases(ids) -> None:
+    """Lock the releases' rows, lowest id first, so that two schedule writes over the same releases queue."""
+    list(Release.objects.select_for_update().filter(pk__in=sorted(ids)).order_by("pk").values_list("pk", flat=True))
+
+
+def _dependency_end(actor, key, field: str) -> tuple[Release, Phase | None, Milestone | None]:
+    """The release and the phase or milestone a dependency end names, if `actor` may see them; a 422 on `field`
+    for a bad key, an item unknown or out of sight, or an item of a released or cancelled release."""
+    try:
+        kind, pk = schedule.parse_key(key, kinds=schedule.DEPENDENCY_END_KINDS)
+    except ValueError:
+        raise ValidationFailed.field(
+            field, 'Give the item as "release:<id>", "phase:<id>" or "milestone:<id>".'
+        ) from None
+    releases = Release.objects.restrict(actor, "view")
+    phase = milestone = None
+    if kind == "release":
+        release = releases.filter(pk=pk).first()
+    else:
+        model = Phase if kind == "phase" else Milestone
+        row = model.objects.restrict(actor, "view").select_related("release").filter(pk=pk).first()
+        release = row.release if row is not None and releases.filter(pk=row.release_id).exists() else None
+        phase, milestone = (row, None) if kind == "phase" else (None, row)
+    if release is None:
+        raise ValidationFailed.field(field, NO_SUCH_PLAN_ITEM)
+    if release.status in CLOSED_STATUSES:
+        raise ValidationFailed.field(
+            field, f"{release.name} is {workflow.status_label(release.status)}; its plan is history."
+        )
+    return release, phase, milestone
+
+
+def _check_kind_and_lag(kind, lag_days) -> None:
+    if kind not in DependencyKind.values:
+        raise ValidationFailed.field(
+            "kind", f"{kind!r} is not a kind of dependency; the kinds are {', '.join(DependencyKind.values)}."
+        )
+    if isinstance(lag_days, bool) or not isinstance(lag_days, int):
+        raise ValidationFailed.field("lag_days", "The lag is a whole number of working days.")
+    if abs(lag_days) > MAX_LAG_DAYS:
+        raise ValidationFailed.field("lag_days", f"A lag is at most {MAX_LAG_DAYS} working days either way.")
+
+
+def _dependency_data(dependency: ScheduleDependency) -> dict:
+    return snapshot(dependency, DEPENDENCY_FIELDS)
+
+
+@transaction.atomic
+def dependency_create(
+    *,
+    actor,
+    predecessor: str,
+    successor: str,
+    kind: str = DependencyKind.FINISH_TO_START,
+    lag_days: int = 0,
+    note: str = "",
+) -> ScheduleDependency:
+    """Make one item of the plan (a release, phase or milestone: "phase:34") wait for another, by FS, SS, FF or SF
+    with a lag in working days; refused if it would close a cycle, naming it."""
+    require_perm(actor, "releases.add_scheduledependency")
+    _check_kind_and_lag(kind, lag_days)
+    before_release, before_phase, before_milestone = _dependency_end(actor, predecessor, "predecessor")
+    after_release, after_phase, after_milestone = _dependency_end(actor, successor, "successor")
+    if predecessor == successor:
+        raise ValidationFailed.field("successor", "An item cannot depend on itself.")
+    _lock_releases({before_release.pk, after_release.pk})
+    duplicate = ScheduleDependency._meta.constraints[0]
+    if ScheduleDependency.objects.filter(predecessor_key=predecessor, successor_key=successor).exists():
+        message = duplicate.get_violation_error_message()
+        raise Conflict(message, errors=[("successor", message)])
+    schedule.check_new_dependency(predecessor, successor, kind)
+    dependency = ScheduleDependency(
+        predecessor_release=before_release,
+        predecessor_phase=before_phase,
+        predecessor_milestone=before_milestone,
+        successor_release=after_release,
+        successor_phase=after_phase,
+        successor_milestone=after_milestone,
+        predecessor_key=predecessor,
+        successor_key=successor,
+        kind=kind,
+        lag_days=lag_days,
+        note=(note or "").strip(),
+    )
+    save(dependency)
+    audit_record(actor, "schedule_dependency.created", dependency, new=_dependency_data(dependency))
+    return dependency
+
+
+@transaction.atomic
+def dependency_update(
+    *, actor, dependency: ScheduleDependency, version: int | None = None, **changes
+) -> ScheduleDependency:
+    """Change a dependency's kind, lag or note (its two ends stay: delete it and make another to link others);
+    refused if `version` is stale, or if the new kind would close a cycle."""
+    require_perm(actor, "releases.change_scheduledependency", dependency)
+    ends = "Its ends stay; delete the dependency and make another to link other items."
+    _refuse_unknown(
+        changes,
+        DEPENDENCY_EDITABLE,
+        {name: ends for name in DEPENDENCY_FIELDS if name not in DEPENDENCY_EDITABLE},
+    )
+    blank_text_clears(changes, "note")
+    require_values(changes, kind="Choose the kind of dependency.", lag_days="Give the lag (0 for none).")
+    current = ScheduleDependency.objects.select_for_update().filter(pk=dependency.pk).first()
+    if current is None:
+        raise NotFound("Dependency not found.")
+    kind, lag_days = changes.get("kind", current.kind), changes.get("lag_days", current.lag_days)
+    _check_kind_and_lag(kind, lag_days)
+    if (kind, lag_days) != (current.kind, current.lag_days):
+        closed = (
+            Release.objects.filter(pk__in=[current.predecessor_release_id, current.successor_release_id])
+            .filter(status__in=CLOSED_STATUSES)
+            .order_by("name")
+            .first()
+        )
+        if closed is not None:
+            raise ValidationFailed.field(
+                "kind" if kind != current.kind else "lag_days",
+                f"{closed.name} is {workflow.status_label(closed.status)}; its plan is history.",
+            )
+    old_ends = schedule.dependency_end_keys(current.predecessor_key, current.successor_key, current.kind)
+    if schedule.dependency_end_keys(current.predecessor_key, current.successor_key, kind) != old_ends:
+        # Another kind may tie other ends (a release's end instead of its start): that can close a cycle.
+        _lock_releases({current.predecessor_release_id, current.successor_release_id})
+        schedule.check_new_dependency(current.predecessor_key, current.successor_key, kind)
+    update_audited(
+        actor,
+        current,
+        permission="releases.change_scheduledependency",
+        event_type="schedule_dependency.updated",
+        data=_dependency_data,
+        version=version,
+        changes=changes,
+    )
+    for field in current._meta.concrete_fields:
+        setattr(dependency, field.attname, getattr(current, field.attname))
+    return dependency
+
+
+@transaction.atomic
+def dependency_delete(*, actor, dependency: ScheduleDependency) -> None:
+    """Remove a dependency; the items keep their dates."""
+    require_perm(actor, "releases.delete_scheduledependency", dependency)
+    delete_audited(actor, dependency, "schedule_dependency.deleted")
+
+
+def _claim(rows, moves: dict, key_of, fields: tuple[str, str]) -> None:
+    """Check that each locked row still has the dates the impact was worked out from (else a 409), then give it
+    its new dates and its next version."""
+    now = _now()
+    first, last = fields
+    for row in rows:
+        old_start, old_end, new_start, new_end = moves[key_of(row)]
+        if (getattr(row, first), getattr(row, last)) != (old_start, old_end):
+            raise Conflict("The plan changed since the preview; preview the change again.")
+        setattr(row, first, new_start)
+        if last != first:
+            setattr(row, last, new_end)
+        row.version += 1
+        row.updated_at = now
+
+
+def _apply_moves(evaluation: schedule.Evaluation) -> None:
+    """Write the new dates of every moved phase, milestone and gate, and every release window that moved."""
+    moves, dates, labels = evaluation.moves, evaluation.dates, evaluation.plan.labels
+    ids: dict[str, list[int]] = defaultdict(list)
+    for key in moves:
+        if labels[key].kind in ("phase", "milestone", "gate"):
+            ids[labels[key].kind].append(labels[key].id)
+    # A child phase follows its train phase only while it keeps the train phase's dates.
+    train_moved = [labels[key].id for key in moves if labels[key].kind == "phase"]
+    phases = list(Phase.objects.select_for_update().filter(pk__in=ids["phase"]).order_by("pk"))
+    followers = list(
+        Phase.objects.select_for_update()
+        .filter(train_phase_id__in=train_moved)
+        .exclude(pk__in=ids["phase"])
+        .exclude(release__status__in=CLOSED_STATUSES)
+        .order_by("pk")
+    )
+    _claim(phases, moves, lambda row: f"phase:{row.pk}", ("planned_start", "planned_end"))
+    left = []
+    for phase in [*phases, *followers]:
+        followed = dates.get(f"phase:{phase.train_phase_id}") if phase.train_phase_id else None
+        if phase.train_phase_id and (phase.planned_start, phase.planned_end) != followed:
+            phase.train_phase_id = None
+            left.append(phase)
+    for follower in (row for row in followers if row in left):  # unlinked without moving: still a change of it
+        follower.version, follower.updated_at = follower.version + 1, _now()
+    Phase.objects.bulk_update(
+        [*phases, *(row for row in followers if row in left)],
+        ["planned_start", "planned_end", "train_phase", "version", "updated_at"],
+        batch_size=500,
+    )
+    milestones = list(Milestone.objects.select_for_update().filter(pk__in=ids["milestone"]).order_by("pk"))
+    _claim(milestones, moves, lambda row: f"milestone:{row.pk}", ("planned_date", "planned_date"))
+    Milestone.objects.bulk_update(milestones, ["planned_date", "version", "updated_at"], batch_size=500)
+    gates = list(Gate.objects.select_for_update().filter(pk__in=ids["gate"]).order_by("pk"))
+    _claim(gates, moves, lambda row: f"gate:{row.pk}", ("due_date", "due_date"))
+    Gate.objects.bulk_update(gates, ["due_date", "version", "updated_at"], batch_size=500)
+
+    windows = {pk: window for pk, window in evaluation.windows.items() if window[:2] != window[2:]}
+    releases = list(Release.objects.filter(pk__in=sorted(windows)).order_by("pk"))
+    by_key = {f"release:{pk}": window for pk, window in windows.items()}
+    _claim(releases, by_key, lambda row: f"release:{row.pk}", ("planned_start", "planned_end"))
+    Release.objects.bulk_update(releases, ["planned_start", "planned_end", "version", "updated_at"], batch_size=500)
+
+
+@transaction.atomic
+def schedule_apply(*, actor, changes, reason: str, fingerprint: str | None = None, today=None) -> dict:
+    """Apply a what-if in one transaction: every moved phase, milestone, gate and release window, one audit event
+    `release.rescheduled` carrying the whole impact, one history entry per moved release; the impact providers
+    follow. Refused (409, nothing changed) if the plan changed since the preview (`fingerprint`) or the change would
+    break a constraint that holds today."""
+    require_perm(actor, "releases.reschedule_release")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed.field("reason", "Say why the dates change.")
+    evaluation = schedule.evaluate(user=actor, changes=changes, today=today, lock=_lock_releases)
+    impact = evaluation.impact
+    if fingerprint and fingerprint != impact["fingerprint"]:
+        message = "The plan changed since the preview; preview the change again."
+        raise Conflict(message, errors=[("fingerprint", message)])
+    if impact["violations"]:
+        messages = [violation["message"] for violation in impact["violations"]]
+        what = "a constraint that holds" if len(messages) == 1 else f"{len(messages)} constraints that hold"
+        raise Conflict(
+            f"The change would break {what} today: " + " ".join(messages),
+            errors=[(None, message) for message in messages],
+        )
+    if not impact["releases"]:
+        raise ValidationFailed.field("changes", "The change moves nothing; there is nothing to apply.")
+    _apply_moves(evaluation)
+    first = Release.objects.get(pk=evaluation.first_release_id)
+    event = audit_record(actor, "release.rescheduled", first, new=impact, reason=reason)
+    batch = uuid.uuid4()
+    is_user = actor is not None and actor.is_authenticated
+    ScheduleChange.objects.bulk_create(
+        [
+            ScheduleChange(
+                release_id=row["id"],
+                batch=batch,
+                occurred_at=event.occurred_at,
+                actor=actor if is_user else None,
+                actor_name=event.actor_name,
+                reason=reason,
+                cause=row["cause"],
+                old_start=row["old_start"],
+                old_end=row["old_end"],
+                new_start=row["new_start"],
+                new_end=row["new_end"],
+                start_shift_days=row["start_shift_days"],
+                end_shift_days=row["end_shift_days"],
+                items_moved=row["items_moved"],
+                audit_event=event,
+            )
+            for row in impact["releases"]
+        ]
+    )
+    schedule.apply_providers(replace(evaluation.context, reason=reason), actor)
+    return {**impact, "applied": True, "audit_event_id": event.pk, "batch": str(batch)}
+
+
+def _record_dates_edited(actor, release: Release, before: tuple[datetime.date, datetime.date]) -> None:
+    """A history entry for a release whose window was edited by hand, tied to the edit's audit event."""
+    event = (
+        AuditEvent.objects.filter(
+            object_type=release._meta.label_lower, object_id=str(release.pk), event_type="release.updated"
+        )
+        .order_by("-pk")
+        .first()
+    )
+    calendar = working_calendar(release.calendar)
+    old_start, old_end = before
+    is_user = actor is not None and actor.is_authenticated
+    ScheduleChange.objects.create(
+        release=release,
+        batch=uuid.uuid4(),
+        occurred_at=event.occurred_at if event else _now(),
+        actor=actor if is_user else None,
+        actor_name=event.actor_name if event else "",
+        reason=event.reason if event else "",
+        cause=DATES_EDITED,
+        old_start=old_start,
+        old_end=old_end,
+        new_start=release.planned_start,
+        new_end=release.planned_end,
+        start_shift_days=_working_offset(calendar, old_start, release.planned_start),
+        end_shift_days=_working_offset(calendar, old_end, release.planned_end),
+        items_moved=0,
+        audit_event=event,
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from launchdeck.releases import views
+from launchdeck.releases import schedule_views, timeline_schedule_views, views
 
 app_name = "releases"
 
@@ -59,4 +59,15 @@ urlpatterns = [
     path("timeline/", views.timeline, name="timeline"),
     path("calendar/", views.calendar, name="calendar"),
     path("impact/", views.impact_matrix, name="impact_matrix"),
+    # Dependencies, history, forecast and predictability
+    path("<int:pk>/dependencies/new/", schedule_views.dependency_create, name="dependency_create"),
+    path("<int:pk>/schedule/", schedule_views.release_schedule, name="release_schedule"),
+    path("<int:pk>/forecast/", schedule_views.release_forecast, name="release_forecast"),
+    path("dependencies/items/", schedule_views.dependency_items, name="dependency_items"),
+    path("dependencies/<int:pk>/delete/", schedule_views.dependency_delete, name="dependency_delete"),
+    path("predictability/", schedule_views.predictability, name="predictability"),
+    # Rescheduling from the timeline
+    path("schedule/preview/", timeline_schedule_views.schedule_preview, name="schedule_preview"),
+    path("schedule/apply/", timeline_schedule_views.schedule_apply, name="schedule_apply"),
+    path("schedule/forecast/", timeline_schedule_views.timeline_forecast, name="timeline_forecast"),
 ]

@@ -26,7 +26,7 @@ from launchdeck.org.calendars import working_calendar
 from launchdeck.org.models import Calendar, Department
 from launchdeck.portfolio import selectors as portfolio_selectors
 from launchdeck.portfolio.models import Initiative, Portfolio, Project
-from launchdeck.releases import checks, freezes, layout, selectors, services, workflow
+from launchdeck.releases import checks, freezes, layout, schedule_views, selectors, services, workflow
 from launchdeck.releases.choices import (
     CLOSED_STATUSES,
     ApprovalDecision,
@@ -464,6 +464,7 @@ def release_detail(request, pk: int):
         may_change=may_change,
         today=timezone.localdate(),
         timeline_url=reverse("releases:timeline"),
+        critical_phase_ids=schedule_views.critical_phase_ids(release, phases),
     )
 
 

@@ -106,6 +106,16 @@ class WorkingCalendar:
         busdaycal = _busdaycalendar(self, lowest.year, highest.year)
         return np.busday_count(first, last, busdaycal=busdaycal).astype(np.int64)
 
+    def working_day_mask(self, start: date, end: date) -> np.ndarray:
+        """Whether each day from `start` to `end` inclusive is a working day: a bool array with one element per day.
+
+        For code that does its own arithmetic on many dates at once (the schedule engine turns it into working-day
+        indexes); the answer is the same as `is_working_day` day by day.
+        """
+        _check_range(start, end)
+        busdaycal = _busdaycalendar(self, start.year, end.year)
+        return np.is_busday(np.arange(np.datetime64(start), np.datetime64(end) + 1), busdaycal=busdaycal)
+
     def working_days_in(self, start: date, end: date) -> int:
         """Working days from `start` to `end`, both included (start <= end)."""
         _check_range(start, end)

@@ -1,5 +1,6 @@
 """The demo preset's release planning: templates, freezes, trains with their children, statuses that agree with the
-dates, gates decided every way, a deploy inside the year-end freeze, and the audit trail the services leave.
+dates, gates decided every way, a deploy inside the year-end freeze, schedule dependencies and the schedule changes
+that moved the slipped releases, and the audit trail the services leave.
 
 The preset is loaded once for the module, inside a transaction rolled back at the end (each test still runs in its
 own transaction inside it), so the tests after this module find the empty database they expect.
@@ -10,9 +11,14 @@ import datetime
 import pytest
 from django.db import transaction
 
+from launchdeck.accounts.models import User
 from launchdeck.audit.models import AuditEvent
 from launchdeck.catalog.models import SystemDependency
 from launchdeck.demo.generator import load_demo
+from launchdeck.demo.schedule import SLIP_REASONS
+from launchdeck.integrations import services as exchange
+from launchdeck.org.calendars import working_calendar
+from launchdeck.releases import schedule
 from launchdeck.releases.choices import GATE_MET_STATUSES
 from launchdeck.releases.freezes import deploy_milestones_in_freeze
 from launchdeck.releases.models import (
@@ -24,8 +30,11 @@ from launchdeck.releases.models import (
     Release,
     ReleaseSystem,
     ReleaseTemplate,
+    ScheduleChange,
+    ScheduleDependency,
 )
 from launchdeck.releases.workflow import transition_blockers
+from launchdeck.scheduling import engine
 
 SEED = 1
 
@@ -68,6 +77,27 @@ def _snapshot() -> dict:
         "approvals": sorted(GateApproval.objects.values_list("gate__release__name", "gate__name", "role", "decision")),
         "scope": sorted(ReleaseSystem.objects.values_list("release__name", "system__name", "impact", "target_version")),
         "freezes": sorted(FreezeWindow.objects.values_list("name", "starts_on", "ends_on")),
+        "dependencies": sorted(
+            ScheduleDependency.objects.values_list(
+                "predecessor_release__name",
+                "predecessor_phase__name",
+                "predecessor_milestone__name",
+                "successor_release__name",
+                "successor_phase__name",
+                "successor_milestone__name",
+                "kind",
+                "lag_days",
+                "note",
+            ),
+            key=str,
+        ),
+        "schedule changes": sorted(
+            ScheduleChange.objects.values_list(
+                "release__name", "occurred_at", "actor_name", "reason", "cause", "old_end", "new_end", "items_moved"
+            ),
+            key=str,
+        ),
+        "actual dates": sorted(Phase.objects.values_list("release__name", "name", "actual_start", "actual_end")),
     }
 
 
@@ -271,3 +301,110 @@ def test_releases_were_made_through_the_services_and_left_audit_events(demo):
         "freezewindow.created",
     ):
         assert events.filter(event_type=event_type).exists(), event_type
+
+
+def test_dependencies_link_open_releases_within_and_across_trains_in_every_kind(demo):
+    dependencies = list(
+        ScheduleDependency.objects.select_related("predecessor_release", "successor_release").order_by("pk")
+    )
+    assert 10 <= len(dependencies) <= 20
+    assert {dependency.kind for dependency in dependencies} == {"FS", "SS", "FF", "SF"}
+    shapes = {(d.predecessor_key.split(":")[0], d.successor_key.split(":")[0]) for d in dependencies}
+    assert {("release", "release"), ("phase", "phase"), ("milestone", "phase")} <= shapes
+    assert any(dependency.lag_days < 0 for dependency in dependencies) or any(
+        dependency.lag_days > 0 for dependency in dependencies
+    )
+
+    def train(release):
+        return release.pk if release.kind == "enterprise" else release.train_id
+
+    pairs = [(train(d.predecessor_release), train(d.successor_release)) for d in dependencies]
+    assert any(before and after and before != after for before, after in pairs)  # across trains
+    assert any(before and before == after for before, after in pairs)  # between releases of one train
+    assert any(before is None or after is None for before, after in pairs)  # standalone releases
+    for dependency in dependencies:
+        assert dependency.predecessor_release.status not in ("released", "cancelled")
+        assert dependency.successor_release.status not in ("released", "cancelled")
+    created = AuditEvent.objects.filter(event_type="schedule_dependency.created")
+    assert created.count() == len(dependencies)
+    assert set(created.values_list("actor_name", flat=True)) == {"release_manager"}
+
+
+def test_dependencies_close_no_cycle_and_every_one_holds_on_the_plan_as_loaded(demo):
+    plan = schedule.plan_for(Release.objects.values_list("pk", flat=True), blackouts=False)
+    engine.check_acyclic(plan.labels, plan.dependencies)  # raises CycleError naming a cycle
+    explicit = {
+        schedule.dependency_end_keys(*row)
+        for row in ScheduleDependency.objects.values_list("predecessor_key", "successor_key", "kind")
+    }
+    result = engine.propagate(plan.items, plan.dependencies, {})
+    broken = [v for v in result.violations if (v.dependency.predecessor, v.dependency.successor) in explicit]
+    assert broken == []
+    assert not result.moved
+
+
+def test_a_two_week_slip_of_the_next_trains_sit_moves_its_children_and_pushes_a_deploy_past_the_year_end_freeze(
+    demo,
+):
+    """What the browser journey does: the release manager drags the SIT of the next train (the first planned one)
+    two weeks later."""
+    train = Release.objects.filter(kind="enterprise", status="planned").order_by("planned_start").first()
+    sit = train.phases.get(kind="sit", actual_start=None)
+    followers = Phase.objects.filter(train_phase=sit)
+    assert followers.exists()  # children inheriting the train's dates follow its SIT
+    manager = User.objects.get(username="release_manager")
+    impact = schedule.what_if(user=manager, changes=[schedule.Change(key=f"phase:{sit.pk}", shift_days=10)])
+    moved = {row["id"] for row in impact["releases"]}
+    assert {sit.release_id, *followers.values_list("release_id", flat=True)} <= moved
+    assert any(row["freeze"] == "Year-end deployment freeze" for row in impact["postponed"])
+    assert impact["violations"] == []
+
+
+def test_slipped_releases_were_moved_by_schedule_changes_with_a_reason_and_a_history(demo):
+    today = datetime.date.today()
+    changes = list(ScheduleChange.objects.select_related("release", "audit_event", "actor").order_by("pk"))
+    assert len(changes) >= 5
+    events = AuditEvent.objects.filter(event_type="release.rescheduled")
+    assert events.count() == len({change.batch for change in changes})
+    for change in changes:
+        assert change.reason in SLIP_REASONS
+        assert change.audit_event.reason == change.reason
+        assert change.actor.username == "release_manager"
+        assert change.occurred_at.date() < today
+        assert change.cause and change.items_moved > 0
+        assert change.new_end > change.old_end
+        calendar = working_calendar(change.release.calendar)
+        assert change.end_shift_days == calendar.working_days_between(change.old_end, change.new_end)
+    # Every planned release that sits elsewhere than its baseline has a history that takes it from one to the other
+    # (in the order the changes were applied).
+    history = {}
+    for change in changes:
+        history.setdefault(change.release_id, []).append(change)
+    for release in Release.objects.exclude(baseline_end=None):
+        entries = history.get(release.pk, [])
+        if (release.planned_start, release.planned_end) == (release.baseline_start, release.baseline_end):
+            continue
+        assert entries, release.name
+        assert (entries[0].old_start, entries[0].old_end) == (release.baseline_start, release.baseline_end)
+        assert (entries[-1].new_start, entries[-1].new_end) == (release.planned_start, release.planned_end)
+
+
+def test_finished_phases_have_actual_dates_some_later_and_some_earlier_than_planned(demo):
+    finished = Phase.objects.filter(release__status="released")
+    assert finished.exists() and not finished.filter(actual_start=None).exists()
+    assert not finished.filter(actual_end=None).exists()
+    done = list(Phase.objects.filter(status="done"))
+    assert all(phase.actual_start <= phase.actual_end < datetime.date.today() for phase in done)
+    assert any(phase.actual_end > phase.planned_end for phase in done)
+    assert any(phase.actual_end < phase.planned_end for phase in done)
+
+
+def test_dependencies_export_and_import_back_into_the_plan_unchanged(demo):
+    manager = User.objects.get(username="release_manager")
+    _, before = exchange.export_file(user=manager, datasets=["dependencies"], file_format="csv")
+    assert len(before.decode().splitlines()) == ScheduleDependency.objects.count() + 1
+    ScheduleDependency.objects.all().delete()
+    batch = exchange.import_preview(actor=manager, file_name="links.csv", content=before, dataset="dependencies")
+    assert batch.report["rejected"] == 0, batch.report["rows"][:3]
+    exchange.import_apply(actor=manager, batch=batch)
+    assert exchange.export_file(user=manager, datasets=["dependencies"], file_format="csv")[1] == before

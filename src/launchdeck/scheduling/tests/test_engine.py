@@ -6,7 +6,7 @@ import re
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,7 @@ from launchdeck.scheduling.engine import (
     Dependency,
     Item,
     Move,
+    check_acyclic,
     critical_path,
     propagate,
 )
@@ -207,6 +208,112 @@ def test_a_cycle_is_refused_with_its_keys_in_order():
         critical_path(items, [Dependency("A", "A")])
 
 
+def test_check_acyclic_names_the_same_cycle_without_dates():
+    deps = [Dependency("A", "B"), Dependency("B", "C", "SS"), Dependency("C", "A", "FF"), Dependency("D", "A")]
+    with pytest.raises(CycleError, match=re.escape("Dependency cycle: C → A → B → C.")) as caught:
+        check_acyclic("DCBA", deps)
+    assert caught.value.cycle == ("C", "A", "B", "C")
+    assert check_acyclic("DCBA", deps[:2] + deps[3:]) is None
+    with pytest.raises(ValueError, match="Unknown item 'Z' in dependency"):
+        check_acyclic("AB", [Dependency("A", "Z")])
+    with pytest.raises(ValueError, match="share the key 'A'"):
+        check_acyclic("ABA", [])
+
+
+# Blackouts: a deploy milestone may not start in a freeze (30 Nov - 4 Dec, Monday to Friday)
+
+FREEZE = (nov(30), dec(4))
+RELEASE = [
+    Item("build", nov(23), nov(25)),
+    Item("deploy", nov(26), nov(26), blackouts=(FREEZE,)),
+    Item("hypercare", nov(27), nov(30)),
+]
+RELEASE_DEPS = [Dependency("build", "deploy"), Dependency("deploy", "hypercare")]
+
+
+def test_a_milestone_pushed_into_a_freeze_lands_on_the_first_working_day_after_it():
+    result = propagate(RELEASE, RELEASE_DEPS, {"build": nov(25)})  # build ends Fri 27: deploy would be Mon 30
+    assert result.moved["deploy"] == Move(nov(26), nov(26), dec(7), dec(7), ("build", "deploy"))
+    assert result.postponed == {"deploy": FREEZE}
+    assert result.violations == []
+
+
+def test_the_successor_of_a_postponed_item_sees_the_postponed_date():
+    result = propagate(RELEASE, RELEASE_DEPS, {"build": nov(25)})
+    assert result.moved["hypercare"] == Move(nov(27), nov(30), dec(8), dec(9), ("build", "deploy", "hypercare"))
+    assert "hypercare" not in result.postponed
+
+
+def test_adjacent_freezes_postpone_past_both_and_record_the_last():
+    second = (dec(7), dec(9))  # the first working day after the first freeze is in the second
+    items = [RELEASE[0], Item("deploy", nov(26), nov(26), blackouts=(second, FREEZE))]
+    result = propagate(items, RELEASE_DEPS[:1], {"build": nov(25)})
+    assert result.dates["deploy"] == (dec(10), dec(10))
+    assert result.postponed == {"deploy": second}
+    assert items[1].blackouts == (FREEZE, second)  # kept sorted
+
+
+def test_the_first_working_day_after_a_freeze_is_on_the_item_calendar():
+    england = WorkingCalendar(country="GB", subdivision="ENG")  # Christmas Fri 25, Boxing Day observed Mon 28
+    items = [
+        Item("build", dec(14), dec(18), england),
+        Item("deploy", dec(21), dec(21), england, blackouts=[(dec(22), dec(24))]),
+    ]
+    result = propagate(items, [Dependency("build", "deploy")], {"build": dec(15)})  # deploy would be Tue 22
+    assert result.dates["deploy"] == (dec(29), dec(29))
+
+
+def test_a_postponed_item_keeps_its_duration():
+    items = [Item("build", nov(23), nov(25)), Item("rollout", nov(26), dec(1), blackouts=(FREEZE,))]  # 4 days
+    result = propagate(items, [Dependency("build", "rollout")], {"build": nov(25)})
+    assert result.dates["rollout"] == (dec(7), dec(10))
+
+
+def test_an_item_that_does_not_move_is_never_postponed():
+    items = [Item("build", nov(23), nov(25)), Item("deploy", dec(1), dec(1), blackouts=(FREEZE,))]  # already in it
+    result = propagate(items, [Dependency("build", "deploy")], {"build": nov(24)})  # slack absorbs the slip
+    assert set(result.moved) == {"build"}
+    assert result.postponed == {}
+    assert result.dates["deploy"] == (dec(1), dec(1))
+
+
+def test_a_change_into_a_freeze_is_postponed_and_one_postponed_onto_its_own_date_is_no_move():
+    items = [
+        Item("deploy", nov(26), nov(26), blackouts=(FREEZE,)),
+        Item("cutover", dec(7), dec(7), blackouts=(FREEZE,)),
+    ]
+    result = propagate(items, [], {"deploy": dec(2), "cutover": dec(3)})
+    assert result.moved == {"deploy": Move(nov(26), nov(26), dec(7), dec(7), ("deploy",))}
+    assert result.postponed == {"deploy": FREEZE}
+
+
+def test_a_fixed_item_is_never_postponed():
+    items = [Item("build", nov(23), nov(25)), Item("deploy", nov(26), nov(26), fixed=True, blackouts=(FREEZE,))]
+    result = propagate(items, [Dependency("build", "deploy")], {"build": nov(25)})
+    assert result.postponed == {}
+    assert (
+        "deploy must start on or after 2026-11-30 but starts on 2026-11-26; it is fixed" in result.violations[0].message
+    )
+
+
+def test_bad_blackouts_are_refused():
+    with pytest.raises(
+        ValueError, match=re.escape("A blackout of 'A' ends (2026-11-03) before it starts (2026-11-05).")
+    ):
+        Item("A", nov(2), nov(2), blackouts=((nov(5), nov(3)),))
+    with pytest.raises(
+        ValueError, match=re.escape("is a (first day, last day) pair of dates; got (datetime.date(2026, 11, 5),)")
+    ):
+        Item("A", nov(2), nov(2), blackouts=((nov(5),),))
+    with pytest.raises(ValueError, match="pair of dates"):
+        Item("A", nov(2), nov(2), blackouts=((datetime(2026, 11, 5, 9), nov(6)),))
+    with pytest.raises(ValueError, match="are a sequence of"):
+        Item("A", nov(2), nov(2), blackouts=nov(5))
+    item = Item("A", nov(2), nov(2), blackouts=[[nov(9), nov(9)], (nov(5), nov(6))])
+    assert item.blackouts == ((nov(5), nov(6)), (nov(9), nov(9)))
+    assert hash(item) == hash(Item("A", nov(2), nov(2), blackouts=((nov(5), nov(6)), (nov(9), nov(9)))))
+
+
 # Critical path
 
 
@@ -238,6 +345,22 @@ def test_the_critical_path_changes_after_a_slip_beyond_the_float():
     assert total_float == {"start": 2, "long": 2, "short": 0, "end": 0}
     assert critical == ["short", "end"]
     assert project_end == nov(27)
+
+
+def test_a_slip_that_lands_in_a_freeze_makes_a_path_critical_within_its_plain_float():
+    # Without a blackout "short" could start as late as Mon 16 (float 5); from Thu 12 to Tue 17 it may not start, so
+    # a slip into that window lands on Wed 18: its latest start is Wed 11, a float of 2.
+    short = Item("short", nov(9), nov(13), blackouts=((nov(12), nov(17)),))
+    plan = [DIAMOND[0], DIAMOND[1], short, DIAMOND[3]]
+    assert critical_path(plan, DIAMOND_DEPS).total_float == {"start": 0, "long": 0, "short": 2, "end": 0}
+
+    assert propagate(plan, DIAMOND_DEPS, {"short": nov(11)}).dates["end"] == (nov(23), nov(25))  # 2 days: absorbed
+    result = propagate(plan, DIAMOND_DEPS, {"short": nov(12)})  # 3 days: postponed to Wed 18, ends Tue 24
+    assert result.postponed == {"short": (nov(12), nov(17))}
+    assert result.moved["end"] == Move(nov(23), nov(25), nov(25), nov(27), ("short", "end"))
+    slipped = [Item(item.key, *result.dates[item.key], blackouts=item.blackouts) for item in plan]
+    _, critical, project_end = critical_path(slipped, DIAMOND_DEPS)
+    assert critical == ["short", "end"] and project_end == nov(27)
 
 
 def test_critical_path_with_ss_and_ff_lags_and_a_deadline():

@@ -1,5 +1,8 @@
-"""Property tests of the schedule engine on random small DAGs, checked against a day-by-day reference."""
+"""Property tests of the schedule engine on random small DAGs, checked against a day-by-day reference.
 
+Some items carry blackout windows (in which they may not start); the properties hold with them too."""
+
+from dataclasses import replace
 from datetime import date, timedelta
 
 from hypothesis import given, settings
@@ -46,6 +49,18 @@ def ref_end(calendar: WorkingCalendar, start: date, duration: int) -> date:
     return ref_step(calendar, ref_next(calendar, start), duration - 1)
 
 
+def in_blackout(item: Item, day: date) -> bool:
+    return any(first <= day <= last for first, last in item.blackouts)
+
+
+def ref_postpone(item: Item, start: date) -> date:
+    """The first working day on or after `start` in none of the item's blackouts."""
+    start = ref_next(item.calendar, start)
+    while in_blackout(item, start):
+        start = ref_next(item.calendar, start + ONE_DAY)
+    return start
+
+
 def requirement(dependency: Dependency, pred: tuple[date, date], calendar: WorkingCalendar) -> tuple[int, date]:
     """(0 for the successor's start or 1 for its end, the day it may not precede)."""
     start, end = pred
@@ -68,10 +83,16 @@ def ref_earliest(calendar, duration, dependency, pred_dates) -> date:
     return start
 
 
+windows = st.tuples(st.integers(0, 25), st.integers(0, 6)).map(
+    lambda pair: (ANCHOR + timedelta(days=pair[0]), ANCHOR + timedelta(days=pair[0] + pair[1]))
+)
+
+
 @st.composite
 def plans(draw, max_items=7):
     """Items 0..n-1 (edges only from lower to higher keys, so a DAG), laid out so that every constraint into a
-    non-fixed item holds; fixed items sit where they were drawn, so constraints into them may be broken."""
+    non-fixed item holds; fixed items sit where they were drawn, so constraints into them may be broken. Half the
+    items have blackouts, in which they may already start."""
     count = draw(st.integers(min_value=1, max_value=max_items))
     pairs = st.tuples(st.integers(0, count - 1), st.integers(0, count - 1)).filter(lambda pair: pair[0] != pair[1])
     edges = draw(
@@ -90,13 +111,15 @@ def plans(draw, max_items=7):
                 if dependency.successor == key:
                     start = max(start, ref_earliest(calendar, duration, dependency, dates[dependency.predecessor]))
         dates[key] = (start, ref_end(calendar, start, duration))
-        items.append(Item(key, *dates[key], calendar, fixed))
+        blackouts = draw(st.lists(windows, min_size=1, max_size=4)) if draw(st.booleans()) else ()
+        items.append(Item(key, *dates[key], calendar, fixed, blackouts))
     return items, deps
 
 
-def changes_for(items, draw):
+def changes_for(items, draw, at_least=0):
     movable = [item for item in items if not item.fixed]
-    chosen = draw(st.lists(st.sampled_from(movable), unique_by=lambda item: item.key, max_size=3)) if movable else []
+    some = st.lists(st.sampled_from(movable), unique_by=lambda item: item.key, min_size=at_least, max_size=3)
+    chosen = draw(some) if movable else []
     return {item.key: item.start + timedelta(days=draw(st.integers(-10, 15))) for item in chosen}
 
 
@@ -130,13 +153,16 @@ def test_nothing_moves_earlier_and_what_moves_moves_only_as_far_as_needed(data):
         assert end == ref_end(item.calendar, start, item.duration)
         if item.fixed:
             assert (start, end) == (item.start, item.end)
-        if start > asked:  # pushed: one working day earlier would break a constraint
+        if start > asked:  # pushed (one working day earlier would break a constraint) or postponed past a blackout
             earliest = [
                 ref_earliest(item.calendar, item.duration, d, result.dates[d.predecessor])
                 for d in deps
                 if d.successor == item.key
             ]
-            assert start == max(earliest)
+            if item.key in result.postponed:
+                assert start == ref_postpone(item, max([asked, *earliest]))
+            else:
+                assert start == max(earliest)
             if item.key in result.moved:  # (a change pushed back onto its old dates is no move)
                 assert tuple(result.moved[item.key].path)[-1] == item.key
     assert set(result.moved) == {
@@ -152,6 +178,40 @@ def test_an_empty_change_set_moves_nothing(plan):
     assert result.moved == {}
     assert result.dates == {item.key: (item.start, item.end) for item in items}
     assert {violation.dependency for violation in result.violations} == violated(items, deps, result.dates)
+
+
+@PROPERTY
+@given(st.data())
+def test_changing_items_to_their_own_starts_moves_nothing(data):
+    items, deps = data.draw(plans())
+    chosen = data.draw(st.lists(st.sampled_from([item for item in items if not item.fixed] or [None]), max_size=3))
+    result = propagate(items, deps, {item.key: item.start for item in chosen if item is not None})
+    assert result == propagate(items, deps, {})
+    assert result.moved == {} and result.postponed == {}
+
+
+@PROPERTY
+@given(st.data())
+def test_a_moved_item_never_starts_in_a_blackout_and_one_that_stays_is_never_postponed(data):
+    items, deps = data.draw(plans())
+    changes = changes_for(items, data.draw, at_least=1)
+    landed = propagate(items, deps, changes).dates  # aim more windows at where items land, so that most examples
+    for position, item in enumerate(items):  #        postpone something
+        if data.draw(st.booleans()):
+            around = data.draw(st.tuples(st.integers(0, 3), st.integers(0, 5)))
+            window = (landed[item.key][0] - timedelta(days=around[0]), landed[item.key][0] + timedelta(days=around[1]))
+            items[position] = replace(item, blackouts=(*item.blackouts, window))
+    result = propagate(items, deps, changes)
+    assert set(result.postponed) <= set(result.moved)
+    for item in items:
+        start, end = result.dates[item.key]
+        if item.key in result.moved:
+            assert not in_blackout(item, start)
+        if item.key in result.postponed:  # just after the window it was pushed past, with its duration kept
+            first, last = result.postponed[item.key]
+            assert (first, last) in item.blackouts
+            assert start == ref_next(item.calendar, last + ONE_DAY)
+            assert end == ref_end(item.calendar, start, item.duration)
 
 
 @PROPERTY
@@ -180,10 +240,10 @@ def test_a_slip_up_to_the_total_float_is_absorbed_and_one_day_more_is_not(data):
     item = data.draw(st.sampled_from(candidates))
     slack = total_float[item.key]
 
-    shift = data.draw(st.integers(min_value=0, max_value=slack))
-    after = propagate(items, deps, {item.key: item.calendar.add_working_days(item.start, shift)})
-    assert max(end for _, end in after.dates.values()) == project_end
-    assert {v.dependency for v in after.violations} == broken_before
+    for shift in {data.draw(st.integers(min_value=0, max_value=slack)), slack}:  # anywhere up to the float, and all
+        after = propagate(items, deps, {item.key: item.calendar.add_working_days(item.start, shift)})
+        assert max(end for _, end in after.dates.values()) == project_end
+        assert {v.dependency for v in after.violations} == broken_before
 
     if broken_before:  # an item already out of line has a negative float, so one day more need not show
         return

@@ -43,6 +43,8 @@
     },
     // Bars and lines on one category axis: a series may name a `stack`, a `type` ("bar" or "line"), a `color` and a
     // `step`; `horizontal` lays the categories down the side; `links` (one URL per category) makes them clickable.
+    // `axes` ([{name, max}], vertical charts) gives two value axes, left and right; a series picks one by `axis` (0, 1).
+    // A line with `symbol` shows its points; `rotate` (degrees) shows every category label, slanted.
     "combo": function (spec, chart) {
       var compact = function (value) {
         var size = Math.abs(value);
@@ -58,9 +60,18 @@
         triggerEvent: !!spec.links,
         axisLabel: spec.horizontal
           ? { width: 160, overflow: "truncate" }
-          : { hideOverlap: true },
+          : spec.rotate ? { interval: 0, rotate: spec.rotate, width: 140, overflow: "truncate" } : { hideOverlap: true },
       };
       var valueAxis = { type: "value", minInterval: spec.integer ? 1 : 0, axisLabel: { formatter: compact } };
+      if (spec.axes && !spec.horizontal) {
+        valueAxis = spec.axes.map(function (axis, index) {
+          return {
+            type: "value", name: axis.name, max: axis.max, minInterval: spec.integer ? 1 : 0,
+            axisLabel: { formatter: compact }, splitLine: { show: index === 0 },
+            nameTextStyle: { align: index === 0 ? "left" : "right" },
+          };
+        });
+      }
       if (spec.links) {
         chart.on("click", function (event) {
           var index = event.componentType === "series" ? event.dataIndex : spec.categories.indexOf(event.value);
@@ -76,14 +87,15 @@
           },
         },
         legend: { top: 0, type: "scroll" },
-        grid: { left: 8, right: 24, top: 32, bottom: 8, containLabel: true },
+        grid: { left: 8, right: 24, top: spec.axes ? 56 : 32, bottom: 8, containLabel: true },
         xAxis: spec.horizontal ? valueAxis : categoryAxis,
         yAxis: spec.horizontal ? categoryAxis : valueAxis,
         series: spec.series.map(function (s) {
           var series = { name: s.name, type: s.type || "bar", data: s.data };
           if (s.stack) { series.stack = s.stack; }
+          if (s.axis) { series.yAxisIndex = s.axis; }
           if (s.color) { series.itemStyle = { color: s.color }; series.lineStyle = { color: s.color, width: 2 }; }
-          if (series.type === "line") { series.symbol = "none"; series.step = s.step || false; }
+          if (series.type === "line") { series.symbol = s.symbol ? "circle" : "none"; series.step = s.step || false; }
           else { series.barMaxWidth = 28; }
           return series;
         }),
@@ -129,6 +141,55 @@
           itemStyle: { borderColor: "#fff", borderWidth: 1 },
           emphasis: { itemStyle: { shadowBlur: 6, shadowColor: "rgba(0, 0, 0, .3)" } },
         }],
+      };
+    },
+    // Dates on a time axis, one row each: `markers` ([{name, date, color}], ISO dates) as labelled points, `band`
+    // ({from, to}) shaded between two dates, `today` a dashed line when it falls near the markers.
+    "dates": function (spec) {
+      var escape = window.echarts.format.encodeHTML;
+      var DAY = 86400000;
+      var time = function (iso) { var p = iso.split("-"); return new Date(+p[0], +p[1] - 1, +p[2]).getTime(); };
+      var label = function (iso) { return window.echarts.time.format(time(iso), "{d} {MMM} {yyyy}", false); };
+      var times = spec.markers.map(function (m) { return time(m.date); });
+      var first = Math.min.apply(null, times);
+      var last = Math.max.apply(null, times);
+      var pad = Math.max(4 * DAY, (last - first) * 0.2);
+      var series = {
+        type: "scatter",
+        symbolSize: 12,
+        data: spec.markers.map(function (m, index) {
+          return {
+            name: m.name, value: [time(m.date), index], date: m.date, itemStyle: { color: m.color },
+            label: { show: true, position: "right", distance: 6, color: m.color, formatter: label(m.date) },
+          };
+        }),
+      };
+      if (spec.band && spec.band.from !== spec.band.to) {
+        series.markArea = {
+          silent: true, itemStyle: { color: "rgba(13, 110, 253, .10)" },
+          label: { show: false },
+          data: [[{ xAxis: time(spec.band.from) }, { xAxis: time(spec.band.to) }]],
+        };
+      }
+      if (spec.today && time(spec.today) >= first - pad && time(spec.today) <= last + pad) {
+        series.markLine = {
+          silent: true, symbol: "none", lineStyle: { type: "dashed", color: "#adb5bd" },
+          label: { formatter: "today", position: "end", color: "#6c757d" },
+          data: [{ xAxis: time(spec.today) }],
+        };
+      }
+      return {
+        tooltip: { trigger: "item", formatter: function (p) { return escape(p.name) + ": " + escape(label(p.data.date)); } },
+        grid: { left: 8, right: 96, top: 8, bottom: 24, containLabel: true },
+        xAxis: {
+          type: "time", min: first - pad, max: last + pad, splitNumber: 4,
+          axisLabel: { formatter: "{d} {MMM}", hideOverlap: true },
+        },
+        yAxis: {
+          type: "category", inverse: true, data: spec.markers.map(function (m) { return m.name; }),
+          axisTick: { show: false }, axisLine: { show: false },
+        },
+        series: [series],
       };
     },
     "stacked-bars": function (spec) {
