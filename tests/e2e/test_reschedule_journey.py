@@ -207,13 +207,13 @@ def test_release_manager_drags_a_train_phase_previews_the_impact_and_applies_it(
     # Each moved release keeps the change in its schedule history.
     for release in (plan["payments"], plan["ledger"], plan["train"]):
         change = ScheduleChange.objects.get(release=release)
-        assert (change.reason, change.actor_name) == (REASON, "rachel")
+        assert (change.reason, change.actor_name) == (REASON, "Rachel Okafor")
     page.get_by_test_id("schedule-applied-releases").get_by_role("link", name=PAYMENTS).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(PAYMENTS)
     history = page.get_by_test_id("schedule-history")
     expect(history).to_contain_text(REASON)
     expect(history).to_contain_text(f"SIT of {TRAIN} → SIT of {PAYMENTS}")
-    expect(history).to_contain_text("rachel")
+    expect(history).to_contain_text("Rachel Okafor")
     page.screenshot(path=screenshot_dir / "reschedule-history.png", full_page=True)
     page.goto(f"{base}/releases/{plan['ledger'].pk}/#schedule")
     expect(page.get_by_test_id("schedule-history")).to_contain_text(REASON)

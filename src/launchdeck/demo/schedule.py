@@ -2,9 +2,10 @@
 
 Releases wait for one another the way programmes do: a train for the one before it, a project release's SIT for the
 interface another one builds, a UAT for what another release deploys. Links run only from an earlier train to a
-later one of the same chain (a few consecutive trains of a portfolio), from a standalone release into a train
-(nothing waits for it besides), or out of a train into a standalone release (that waits for nothing else). So they
-close no cycle, and a slip of one train reaches the few trains chained after it, never the whole plan.
+later one of the same chain (a few consecutive trains of a portfolio), between two project releases of one train
+from the one that starts first to the other, from a standalone release into a train (nothing waits for it besides),
+or out of a train into a standalone release (that waits for nothing else). So they close no cycle, and a slip of one
+train reaches the few trains chained after it, never the whole plan.
 
 Each lag is worked out from the planned dates as the schedule engine reads them (on the successor's calendar), so
 that every dependency holds on the day the demo is loaded: most exactly (a slip pushes the successor at once), some

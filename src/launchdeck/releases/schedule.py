@@ -695,6 +695,14 @@ def _cycle_sentence(plan: Plan, cycle: Iterable[str]) -> str:
     return " → ".join(names)
 
 
+def stored_cycle(plan: Plan, cycle: Iterable[str]) -> ValidationFailed:
+    """The one refusal of a question about a plan whose stored dependencies close a cycle (each is checked when it
+    is created, so only concurrent creations can leave one): a 422 naming the cycle by the items' names."""
+    return ValidationFailed(
+        f"The plan has a dependency cycle: {_cycle_sentence(plan, cycle)}. Remove one of its dependencies first."
+    )
+
+
 def check_new_dependency(predecessor_key: str, successor_key: str, kind: str) -> None:
     """Refuse (422 on `predecessor`) a dependency that, with the existing explicit and implicit ones of the releases
     it can reach, would close a cycle, naming the cycle by the items' names."""
@@ -886,10 +894,7 @@ def evaluate(*, user, changes, today: date | None = None, lock: Callable[[set[in
         before = engine.propagate(plan.items, dependencies, {})
         result = engine.propagate(plan.items, dependencies, moves)
     except CycleError as exc:
-        raise ValidationFailed(
-            f"The plan has a dependency cycle: {_cycle_sentence(plan, exc.cycle)}. Remove one of its dependencies "
-            "first."
-        ) from None
+        raise stored_cycle(plan, exc.cycle) from None
     except (ValueError, OverflowError) as exc:
         raise ValidationFailed.field("changes", f"The change cannot be worked out: {exc}") from None
     _refuse_held_back(plan, requests, changed, dependencies, result)
@@ -1292,14 +1297,18 @@ def _evaluation(user, plan: Plan, requests, moves_asked, carriers, dependencies,
 
 def release_critical_path(release: Release | int, *, today: date | None = None) -> dict:
     """Total float and criticality of each phase, milestone and open gate of a release (a train with its
-    children's), by the engine's forward and backward passes over its plan."""
+    children's), by the engine's forward and backward passes over its plan. A stored cycle of dependencies among
+    them is refused as `what_if` refuses it (`stored_cycle`, a 422 naming it)."""
     release_id = getattr(release, "pk", release)
     ids = {release_id, *Release.objects.filter(train_id=release_id).values_list("pk", flat=True)}
     plan = plan_for(ids, today=today, blackouts=False)
     if release_id not in plan.releases:
         raise NotFound("Release not found.")
     in_scope = [item for item in plan.items if plan.labels[item.key].release_id in ids]
-    result = engine.critical_path(in_scope, plan.dependencies)
+    try:
+        result = engine.critical_path(in_scope, plan.dependencies)
+    except CycleError as exc:
+        raise stored_cycle(plan, exc.cycle) from None
     critical = set(result.critical)
     rows = []
     for item in in_scope:
@@ -1325,7 +1334,8 @@ def release_critical_path(release: Release | int, *, today: date | None = None) 
 
 
 def release_critical_phase_ids(release: Release | int, *, today: date | None = None) -> list[int]:
-    """The ids of the release's own phases on its critical path."""
+    """The ids of the release's own phases on its critical path (refused as `release_critical_path` refuses a
+    stored cycle)."""
     release_id = getattr(release, "pk", release)
     return [
         row["id"]

@@ -115,11 +115,15 @@ def release_schedule(request, pk: int):
 
 
 def critical_phase_ids(release, phases) -> set[int]:
-    """The release's phases on its critical path, for the badges of its phase table (none for a finished release:
-    its dates are history)."""
+    """The release's phases on its critical path, for the badges of its phase table: none for a finished release
+    (its dates are history), nor for a plan with no critical path to show (a stored cycle, which the Schedule tab's
+    forecast names)."""
     if release.status in CLOSED_STATUSES or not phases:
         return set()
-    return set(schedule.release_critical_phase_ids(release))
+    try:
+        return set(schedule.release_critical_phase_ids(release))
+    except DomainError:
+        return set()
 
 
 @login_required

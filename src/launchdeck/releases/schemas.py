@@ -1275,7 +1275,7 @@ class ScheduleChangeOut(Schema):
     batch: uuid.UUID
     occurred_at: datetime.datetime
     actor: str | None = Field(description="The username of who made the change; null for a command or a job.")
-    actor_name: str
+    actor_name: str = Field(description="Who made the change as people read it: their name, or the command or job.")
     reason: str
     cause: str
     old_start: datetime.date

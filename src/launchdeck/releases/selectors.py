@@ -45,7 +45,7 @@ from launchdeck.accounts.roles import role_label
 from launchdeck.audit.models import AuditEvent
 from launchdeck.catalog.graph import adjacency, closure
 from launchdeck.catalog.models import System, SystemDependency
-from launchdeck.core.errors import Conflict, NotFound, ValidationFailed
+from launchdeck.core.errors import NotFound, ValidationFailed
 from launchdeck.org.calendars import working_calendar
 from launchdeck.org.models import Calendar, Team
 from launchdeck.portfolio.choices import IMPACT_ORDER, RAID_KINDS
@@ -91,7 +91,7 @@ from launchdeck.releases.models import (
     ScheduleChange,
     ScheduleDependency,
 )
-from launchdeck.releases.schedule import finish_key, item_key, plan_for
+from launchdeck.releases.schedule import finish_key, item_key, plan_for, stored_cycle
 from launchdeck.scheduling.calendar import STANDARD, WorkingCalendar
 from launchdeck.scheduling.engine import CycleError
 from launchdeck.scheduling.forecast import RatioSamples, monte_carlo, ratio_samples
@@ -2169,11 +2169,16 @@ def _kind_names(kinds: Iterable[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
-def _forecast_basis(pools: Mapping[tuple, int], unsampled: set[str], sampled_any: bool) -> tuple[int, str]:
-    """How many historical ratios a release's forecast drew from, and the sentence that says so."""
+def _forecast_basis(
+    pools: Mapping[tuple, int], unsampled: set[str], sampled_any: bool, *, late: bool
+) -> tuple[int, str]:
+    """How many historical ratios a release's forecast drew from, and the sentence that says so (`late`: the
+    forecast ends after the planned end)."""
     samples = sum(pools.values())
     if not samples:
         if not sampled_any and not unsampled:
+            if late:
+                return 0, "No phase left to forecast: what is under way ends as planned, and not before today."
             return 0, "No phase left to forecast: the planned dates hold."
         return 0, "No finished phases yet: planned durations."
     sentence = f"From {samples:,} finished phase{'' if samples == 1 else 's'} of the same kinds"
@@ -2183,6 +2188,55 @@ def _forecast_basis(pools: Mapping[tuple, int], unsampled: set[str], sampled_any
     if unsampled:
         sentence += f"; planned durations for {_kind_names(unsampled)}, with none finished yet"
     return samples, sentence + "."
+
+
+def _phase_progress(status: str, actual_start: date | None, actual_end: date | None) -> str:
+    """Where a phase is, for a forecast: "finished" (an actual end, or marked done or skipped), "under way" (an
+    actual start, or marked in progress) or "not started"."""
+    if actual_end is not None or status in (PhaseStatus.DONE, PhaseStatus.SKIPPED):
+        return "finished"
+    if actual_start is not None or status == PhaseStatus.IN_PROGRESS:
+        return "under way"
+    return "not started"
+
+
+def _as_of_today(plan, progress: Mapping[int, tuple[str, date | None]], today: date) -> list:
+    """The plan's items as a forecast on `today` takes them: nothing unfinished ends before today.
+
+    `progress` maps a phase id to where it is (`_phase_progress`) and its actual start. In an open release, a
+    finished phase keeps its dates and is not simulated. A phase under way is not simulated either: it keeps its
+    start (the actual one when set) and ends on its planned end, or on the first working day on or after today when
+    that has passed (nothing says how much of it is left, so the rest of it is taken as planned). A release in
+    progress, or with a phase under way or finished (a train: or a child that is), has started: its window keeps its
+    start, as with an actual start, and its contents say when it ends. Everything else not fixed (phases not
+    started, releases not started, milestones not reached, open gates and the release ends) is left to
+    `monte_carlo`'s `not_before`: none of them starts before today.
+    """
+    started = {pk for pk, release in plan.releases.items() if release.status == ReleaseStatus.IN_PROGRESS}
+    started.update(
+        plan.labels[item.key].release_id
+        for item in plan.items
+        if plan.labels[item.key].kind == "phase"
+        and progress.get(plan.labels[item.key].id, ("not started",))[0] != "not started"
+    )
+    started.update({plan.releases[pk].train_id for pk in started} - {None})
+    items = []
+    for item in plan.items:
+        label = plan.labels[item.key]
+        if plan.releases[label.release_id].closed:
+            pass  # its dates are history
+        elif label.kind == "release" and label.id in started:
+            item = replace(item, fixed=True)
+        elif label.kind == "phase" and label.id in progress:
+            state, actual_start = progress[label.id]
+            if state == "finished":
+                item = replace(item, fixed=True)
+            elif state == "under way":
+                start = actual_start or item.start
+                end = max(item.end, start, item.calendar.next_working_day(today))
+                item = replace(item, start=start, end=end, fixed=True)
+        items.append(item)
+    return items
 
 
 def forecast_map(
@@ -2200,14 +2254,21 @@ def forecast_map(
     where that team has `TEAM_HISTORY_MIN` finished phases of the kind, else every team's, else none (it keeps its
     planned duration). The runs then push the plan as the engine does (`scheduling.forecast.monte_carlo`), and the
     release's end is its hidden `finish:<id>` item: P50 and P85 are end dates half and 85% of the runs meet, and
-    `probability_on_time` (3 decimals) the share of runs ending by the planned end. `samples` counts the historical
+    `probability_on_time` (3 decimals) the share of runs ending by the planned end.
+
+    Nothing unfinished ends before `today` (`_as_of_today`): what has not started starts on the first working day on
+    or after today at the earliest, keeping its duration (and what follows it moves with it); a milestone not reached
+    is due today at the earliest; a phase under way keeps its start and ends on its planned end, or today when that
+    has passed. So a release whose planned end has passed and that is not released has no chance of meeting it
+    (`probability_on_time` 0) and ends today at the earliest. `samples` counts the historical
     ratios drawn from for the release's phases (a train's: its children's too), and `basis` says it in a sentence
     ("From 240 finished phases of the same kinds." / "No finished phases yet: planned durations.").
 
     Deterministic for a seed: each train's or release's plan is simulated on its own with that seed, so a release's
     forecast is the same here as from `release_forecast`. A bounded number of queries whatever the number of
     releases: two, the plan's, two for the phases and their history, and two more when some have own calendars.
-    Bad `runs` or `seed` raise `ValidationFailed`.
+    Bad `runs` or `seed` raise `ValidationFailed`, and so does a plan whose stored dependencies close a cycle
+    (`schedule.stored_cycle`).
     """
     runs, seed = _forecast_counts(runs, seed)
     today = _today(today)
@@ -2235,15 +2296,20 @@ def forecast_map(
     root.update({pk: train_id if train_id in members else pk for pk, train_id in wanted.items()})
 
     plan = plan_for(sorted(members), today=today)
-    phases = {
-        pk: (kind, team)
-        for pk, kind, team in Phase.objects.filter(release_id__in=sorted(members)).values_list(
-            "pk", "kind", "release__project__owner_team_id"
+    rows = list(
+        Phase.objects.filter(release_id__in=sorted(members)).values_list(
+            "pk", "kind", "release__project__owner_team_id", "status", "actual_start", "actual_end"
         )
+    )
+    phases = {pk: (kind, team) for pk, kind, team, *_ in rows}
+    progress = {
+        pk: (_phase_progress(status, actual_start, actual_end), actual_start)
+        for pk, _, _, status, actual_start, actual_end in rows
     }
+    items = _as_of_today(plan, progress, today)
     open_phases = [
         (item.key, plan.labels[item.key])
-        for item in plan.items
+        for item in items
         if not item.fixed and plan.labels[item.key].kind == "phase" and plan.labels[item.key].id in phases
     ]
     history = phase_duration_history(user=user, kinds={phases[label.id][0] for _, label in open_phases})
@@ -2267,7 +2333,7 @@ def forecast_map(
                 unsampled[release_id].add(kind)
 
     items_of: dict[int, list] = defaultdict(list)
-    for item in plan.items:
+    for item in items:
         label = plan.labels[item.key]
         items_of[root.get(label.release_id, label.release_id)].append(item)
     result = {}
@@ -2288,15 +2354,17 @@ def forecast_map(
                 runs=runs,
                 seed=seed,
                 keys=[finish_key(pk) for pk in wanted if root[pk] == head],
+                not_before=today,
             )
         except CycleError as exc:
-            names = " → ".join(plan.name(key) for key in exc.cycle)
-            raise Conflict(f"The plan holds a cycle of dependencies: {names}.") from None
+            raise stored_cycle(plan, exc.cycle) from None
         for pk in wanted:
             if root[pk] != head:
                 continue
             forecast = forecasts[finish_key(pk)]
-            samples, basis = _forecast_basis(pools[pk], unsampled[pk], pk in sampled_any)
+            samples, basis = _forecast_basis(
+                pools[pk], unsampled[pk], pk in sampled_any, late=forecast.p85 > forecast.planned_end
+            )
             result[pk] = {
                 "p50": forecast.p50,
                 "p85": forecast.p85,

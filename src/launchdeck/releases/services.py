@@ -2099,7 +2099,7 @@ def schedule_apply(*, actor, changes, reason: str, fingerprint: str | None = Non
                 batch=batch,
                 occurred_at=event.occurred_at,
                 actor=actor if is_user else None,
-                actor_name=event.actor_name,
+                actor_name=_changed_by(actor, event),
                 reason=reason,
                 cause=row["cause"],
                 old_start=row["old_start"],
@@ -2116,6 +2116,14 @@ def schedule_apply(*, actor, changes, reason: str, fingerprint: str | None = Non
     )
     schedule.apply_providers(replace(evaluation.context, reason=reason), actor)
     return {**impact, "applied": True, "audit_event_id": event.pk, "batch": str(batch)}
+
+
+def _changed_by(actor, event: AuditEvent | None) -> str:
+    """Who made a schedule change, as the history shows it: a user by their display name, else the operator (a
+    command or a job) its audit event names."""
+    if actor is not None and actor.is_authenticated:
+        return actor.display_name
+    return event.actor_name if event else ""
 
 
 def _record_dates_edited(actor, release: Release, before: tuple[datetime.date, datetime.date]) -> None:
@@ -2135,7 +2143,7 @@ def _record_dates_edited(actor, release: Release, before: tuple[datetime.date, d
         batch=uuid.uuid4(),
         occurred_at=event.occurred_at if event else _now(),
         actor=actor if is_user else None,
-        actor_name=event.actor_name if event else "",
+        actor_name=_changed_by(actor, event),
         reason=event.reason if event else "",
         cause=DATES_EDITED,
         old_start=old_start,

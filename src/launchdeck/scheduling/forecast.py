@@ -16,6 +16,9 @@ How one run goes, in one place:
   neither pushed nor resized keeps its planned dates exactly. Every item is reconsidered, so a constraint the plan
   already broke is repaired the way the engine's critical-path forward pass settles a plan; on a settled plan with
   every ratio 1.0 each run gives the planned dates, and a changed item gives what `engine.propagate` gives.
+- With `not_before` (a date: today, for a plan under way) nothing that is not fixed starts before the first working
+  day on or after it, as if every such item were pushed there: it keeps its sampled duration, its successors
+  follow, and its planned end (what on time is measured against) stays as planned.
 - Over all runs, P50 and P85 are the smallest end dates that at least 50% and 85% of the runs end on or before (the
   inverted empirical distribution function, so both are dates some run really reached), and the probability on time
   is the share of runs that end on or before the item's planned end.
@@ -38,7 +41,7 @@ import numbers
 import operator
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import numpy as np
 
@@ -73,16 +76,21 @@ def monte_carlo(
     runs: int = 10_000,
     seed: int = 0,
     keys: Iterable[Hashable] | None = None,
+    not_before: date | None = None,
 ) -> dict[Hashable, Forecast]:
     """Forecast the end of every item in `keys` (default: all, in the items' order) over `runs` sampled plans.
 
-    `ratios` maps an item's key to its historical actual/planned duration ratios (positive finite numbers). The
-    result is the same for the same items (in the same order), dependencies (in any order), ratios, runs and seed
-    (numpy's PCG64 generator, on the same numpy version).
+    `ratios` maps an item's key to its historical actual/planned duration ratios (positive finite numbers).
+    `not_before`: no item that is not fixed starts before the first working day on or after this date (on the
+    forecast's calendar); give today, so that nothing unfinished is forecast to happen in the past. The result is the
+    same for the same items (in the same order), dependencies (in any order), ratios, runs, seed (numpy's PCG64
+    generator, on the same numpy version) and `not_before`.
     """
     items = list(items)
     runs = _check_count(runs, "runs", 1, MAX_RUNS)
     seed = _check_count(seed, "seed", 0, None)
+    if not_before is not None and (not isinstance(not_before, date) or isinstance(not_before, datetime)):
+        raise TypeError(f"not_before must be a date; got {not_before!r}.")
     index = _index_items(items)
     preds, succ_counts = _adjacency(dependencies, index)
     order = _topological_order(items, preds, succ_counts)
@@ -93,7 +101,10 @@ def monte_carlo(
 
     calendar = items[0].calendar
     origin = calendar.previous_working_day(min(item.start for item in items))
-    walk = _Walk(items, preds, samples, calendar, origin, np.random.Generator(np.random.PCG64(seed)), runs)
+    floor = None  # the first working day anything unfinished may start on, in half-steps
+    if not_before is not None and (first_day := calendar.next_working_day(not_before)) > origin:
+        floor = _half_steps(calendar, origin, [first_day])[0]
+    walk = _Walk(items, preds, samples, calendar, origin, np.random.Generator(np.random.PCG64(seed)), runs, floor)
     wanted_set = set(wanted)
     waiting = list(succ_counts)
     quantiles: dict[int, tuple[int, int, float]] = {}
@@ -163,8 +174,11 @@ class _Walk:
     items are walked in topological order, each item's start and end in every run: an int where every run agrees,
     else an int32 array of one value per run."""
 
-    def __init__(self, items, preds, samples, calendar, origin: date, rng: np.random.Generator, runs: int) -> None:
+    def __init__(
+        self, items, preds, samples, calendar, origin: date, rng: np.random.Generator, runs: int, floor: int | None
+    ) -> None:
         self.items, self.preds, self.samples, self.rng, self.runs = items, preds, samples, rng, runs
+        self.floor = floor
         self.planned_starts = _half_steps(calendar, origin, [item.start for item in items])
         self.planned_ends = _half_steps(calendar, origin, [item.end for item in items])
         self.durations = _durations(calendar, items)
@@ -208,6 +222,8 @@ class _Walk:
                 start = np.maximum(start, bound)
         if end_bound is not None:
             start = np.maximum(start, end_bound - steps)
+        if self.floor is not None:
+            start = np.maximum(start, self.floor)
         # A start pushed into a blackout is postponed past it. Windows in order of their first day: a postponement
         # only ever lands in a window that comes later.
         for first, last in self.windows.get(i, ()):

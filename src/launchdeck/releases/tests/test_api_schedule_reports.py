@@ -14,6 +14,7 @@ from launchdeck.releases.tests.factories import (
     PhaseFactory,
     ReleaseFactory,
     ScheduleChangeFactory,
+    ScheduleDependencyFactory,
 )
 
 START = datetime.date(2027, 3, 1)  # a Monday
@@ -309,6 +310,22 @@ def test_a_trains_critical_path_takes_in_its_childrens_items(api):
     assert f"phase:{child_build.pk}" in {row["key"] for row in body["items"]}
     own = api.get(f"/releases/{child.pk}/critical-path").json()
     assert {row["release_name"] for row in own["items"]} == {"Payments"}
+
+
+def test_a_stored_cycle_is_a_422_naming_it_for_the_critical_path_and_the_forecast(api):
+    release, build, test = release_with_phases("Ledger")
+    # Build waits for SIT, which follows Build: only concurrent creations can store this, so it is written directly.
+    ScheduleDependencyFactory(
+        predecessor_release=release, predecessor_phase=test, successor_release=release, successor_phase=build
+    )
+    refusal = {
+        "detail": "The plan has a dependency cycle: Build of Ledger of Ledger → SIT of Ledger of Ledger → Build of "
+        "Ledger of Ledger. Remove one of its dependencies first.",
+        "errors": [],
+    }
+    for path in (f"/releases/{release.pk}/critical-path", f"/releases/{release.pk}/forecast"):
+        response = api.get(path)
+        assert (response.status_code, response.json()) == (422, refusal), path
 
 
 def test_an_empty_release_has_an_empty_critical_path(api):

@@ -781,6 +781,35 @@ def test_the_impact_lists_items_that_became_critical_and_those_no_longer(db):
     assert schedule.release_critical_phase_ids(short) == [long_phase.pk]
 
 
+def stored_cycle_in_one_release():
+    """Stuck: SIT follows Build, and a stored dependency has Build wait for SIT. Each dependency is checked when it
+    is created; only two created at the same moment can close a cycle, so the test writes the row directly."""
+    stuck = release("Stuck")
+    build = phase(stuck, "Build", START, D(2026, 3, 13), position=1)
+    sit = phase(stuck, "SIT", D(2026, 3, 16), END, kind=PhaseKind.SIT, position=2)
+    ScheduleDependencyFactory(
+        predecessor_release=stuck, predecessor_phase=sit, successor_release=stuck, successor_phase=build
+    )
+    return stuck, build
+
+
+CYCLE_REFUSAL = (
+    "The plan has a dependency cycle: Build of Stuck → SIT of Stuck → Build of Stuck. Remove one of its dependencies "
+    "first."
+)
+
+
+def test_a_cycle_in_the_stored_plan_refuses_the_critical_path_as_it_refuses_a_what_if(db):
+    stuck, build = stored_cycle_in_one_release()
+    for question in (schedule.release_critical_path, schedule.release_critical_phase_ids):
+        with pytest.raises(ValidationFailed) as caught:
+            question(stuck, today=TODAY)
+        assert caught.value.detail == CYCLE_REFUSAL
+    with pytest.raises(ValidationFailed) as caught:
+        what_if(shift(build, 1))
+    assert caught.value.detail == CYCLE_REFUSAL
+
+
 def test_the_critical_path_of_a_train_covers_its_children(train):
     path = schedule.release_critical_path(train, today=TODAY)
     assert path["project_end"] == D(2026, 7, 31)

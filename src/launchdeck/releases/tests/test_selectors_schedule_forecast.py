@@ -170,7 +170,8 @@ def test_a_forecast_is_the_same_for_the_same_seed_and_spreads_between_the_histor
     assert 0.3 < first["probability_on_time"] < 0.7
     assert first["samples"] == 20
     others = {
-        selectors.release_forecast(user=reader, release=release, seed=seed)["probability_on_time"] for seed in (1, 2)
+        selectors.release_forecast(user=reader, release=release, seed=seed, today=TODAY)["probability_on_time"]
+        for seed in (1, 2)
     }
     assert others != {first["probability_on_time"]}
 
@@ -228,6 +229,86 @@ def test_a_train_and_its_children_are_forecast_over_the_whole_train_s_plan(reade
     # Each plan is simulated on its own: the same answer whichever releases are asked for together.
     for release in (train, child, standalone):
         assert selectors.release_forecast(user=reader, release=release, today=TODAY) == forecasts[release.pk]
+
+
+# Forecasts on a day the plan has already passed
+
+
+def build_then_test(**fields):
+    """An open release from Mon 2 to Fri 27 Mar 2026: Build for its first ten working days, Test for the last ten."""
+    release = ReleaseFactory(name="Payments 4.2", planned_start=START, planned_end=END, **fields)
+    build = PhaseFactory(
+        release=release, name="Build", kind="build", planned_start=START, planned_end=D(2026, 3, 13), position=1
+    )
+    test = PhaseFactory(
+        release=release, name="Test", kind="sit", planned_start=D(2026, 3, 16), planned_end=END, position=2
+    )
+    return release, build, test
+
+
+def test_a_release_under_way_past_its_planned_end_ends_today_at_the_earliest_and_cannot_be_on_time(reader):
+    release, build, test = build_then_test(status="in_progress", actual_start=START)
+    for phase in (build, test):
+        phase.status, phase.actual_start = "in_progress", phase.planned_start
+        phase.save()
+    today = D(2026, 4, 15)  # a Wednesday, 13 working days after the planned end
+    forecast = selectors.release_forecast(user=reader, release=release, today=today)
+    assert forecast == {
+        "p50": today,
+        "p85": today,
+        "probability_on_time": 0.0,
+        "planned_end": END,
+        "runs": 2000,
+        "samples": 0,
+        "basis": "No phase left to forecast: what is under way ends as planned, and not before today.",
+    }
+    # On a Saturday, the first working day after it.
+    saturday = selectors.release_forecast(user=reader, release=release, today=D(2026, 4, 18))
+    assert (saturday["p50"], saturday["p85"]) == (D(2026, 4, 20), D(2026, 4, 20))
+
+
+def test_phases_not_started_start_today_at_the_earliest_keeping_their_durations(reader):
+    release, _, _ = build_then_test(status="planned")
+    today = D(2026, 3, 18)  # a Wednesday: Build should have ended, Test started
+    forecast = selectors.release_forecast(user=reader, release=release, today=today)
+    # Nothing has started: the whole release starts today and keeps its 20 working days.
+    assert (forecast["p50"], forecast["p85"], forecast["probability_on_time"]) == (after(today, 19),) * 2 + (0.0,)
+    assert forecast["planned_end"] == END
+    # Before its planned start, the same release is forecast as planned.
+    assert selectors.release_forecast(user=reader, release=release, today=TODAY)["p50"] == END
+
+
+def test_a_phase_under_way_keeps_its_actual_start_and_what_follows_it_waits_for_today(reader):
+    finished(5, kind="sit", took=1.5)
+    release, build, _ = build_then_test(status="in_progress", actual_start=START)
+    build.status, build.actual_start = "in_progress", D(2026, 3, 4)
+    build.save()
+    today = D(2026, 3, 18)
+    forecast = selectors.release_forecast(user=reader, release=release, today=today)
+    # Build ends today at the earliest; Test, 10 working days taking half again as long, starts the next day.
+    assert (forecast["p50"], forecast["p85"]) == (after(today, 15), after(today, 15))
+    assert forecast["probability_on_time"] == 0.0
+    assert forecast["basis"] == "From 5 finished phases of the same kinds."
+
+
+def test_finished_phases_keep_their_dates_and_what_is_still_to_come_stays_on_plan(reader):
+    release, build, _ = build_then_test(status="in_progress", actual_start=START)
+    build.status = "done"  # done without its actual dates recorded
+    build.save()
+    forecast = selectors.release_forecast(user=reader, release=release, today=D(2026, 3, 11))
+    assert (forecast["p50"], forecast["p85"], forecast["probability_on_time"]) == (END, END, 1.0)
+
+
+def test_a_train_waits_for_a_child_that_is_late_today(reader):
+    train = TrainFactory(name="Train 2026.1", status="in_progress", planned_start=START, planned_end=END)
+    child, build, _ = build_then_test(status="in_progress", actual_start=START, train=train)
+    build.status, build.actual_start = "in_progress", START
+    build.save()
+    today = D(2026, 3, 18)
+    forecasts = selectors.forecast_map(user=reader, release_ids=[train.pk, child.pk], today=today)
+    # Build ends today; Test takes its ten working days from tomorrow; the train ends with its child.
+    assert forecasts[child.pk]["p50"] == forecasts[train.pk]["p50"] == after(today, 10)
+    assert forecasts[train.pk]["probability_on_time"] == 0.0
 
 
 def test_released_cancelled_and_unseen_releases_get_no_forecast(reader, nobody):

@@ -55,7 +55,7 @@ def schedule_state() -> dict:
 
 @pytest.fixture
 def manager(make_user):
-    user = make_user(Role.RELEASE_MANAGER, username="rm")
+    user = make_user(Role.RELEASE_MANAGER, username="rm", first_name="Rita", last_name="Manager")
     user.roles  # noqa: B018
     return user
 
@@ -291,7 +291,9 @@ def test_applying_a_change_moves_every_row_once_with_one_audit_event_and_a_histo
     assert set(history) == {"Ledger", "Reports"}
     assert {row.batch for row in history.values()} == {uuid.UUID(applied["batch"])}
     assert all(row.audit_event_id == event.pk and row.actor == manager for row in history.values())
-    assert all(row.reason == "Supplier delay" and row.actor_name == "rm" for row in history.values())
+    # Named as people read them; the audit event keeps the username.
+    assert all(row.reason == "Supplier delay" and row.actor_name == "Rita Manager" for row in history.values())
+    assert event.actor_name == "rm"
     ledger_entry, reports_entry = history["Ledger"], history["Reports"]
     assert (ledger_entry.old_start, ledger_entry.old_end, ledger_entry.new_start, ledger_entry.new_end) == (
         D(2026, 3, 2),
@@ -430,6 +432,12 @@ def test_a_failing_provider_undoes_the_whole_change(manager, ledger):
     assert schedule_state() == before
 
 
+def test_a_user_without_a_name_is_named_by_their_username(make_user, ledger):
+    nameless = make_user(Role.RELEASE_MANAGER, username="nameless", first_name="", last_name="")
+    apply(nameless, Change(key(ledger.sit), 2))
+    assert ScheduleChange.objects.get().actor_name == "nameless"
+
+
 def test_an_operator_applies_through_a_command(ledger):
     with audit_context("cli", operator="nightly-import"):
         apply(None, Change(key(ledger.sit), 2))
@@ -445,9 +453,10 @@ def test_editing_a_release_window_records_a_history_entry(manager, ledger):
         services.release_update(actor=manager, release=ledger, planned_end=D(2026, 4, 17))
     entry = ScheduleChange.objects.get()
     assert entry.audit_event_id == written.event.pk
-    assert (entry.cause, entry.actor, entry.old_end, entry.new_end) == (
+    assert (entry.cause, entry.actor, entry.actor_name, entry.old_end, entry.new_end) == (
         "Dates edited",
         manager,
+        "Rita Manager",
         D(2026, 4, 3),
         D(2026, 4, 17),
     )

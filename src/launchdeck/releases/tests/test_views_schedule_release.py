@@ -11,6 +11,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from launchdeck.accounts.roles import Role
 from launchdeck.releases import schedule_views
@@ -24,6 +25,7 @@ from launchdeck.releases.tests.factories import (
     ScheduleDependencyFactory,
     unchanged,
 )
+from launchdeck.scheduling.calendar import STANDARD
 
 D = datetime.date
 
@@ -409,6 +411,29 @@ def test_the_forecast_fragment_shows_p50_p85_and_the_chance_of_the_planned_end(a
     assert 'data-chart="forecast-chart"' in fragment and '"kind": "dates"' in fragment
 
 
+def test_a_release_past_its_planned_end_is_forecast_from_today_with_no_chance_of_being_on_time(as_manager, db):
+    today = timezone.localdate()
+    start, end = today - datetime.timedelta(days=60), today - datetime.timedelta(days=30)
+    late = ReleaseFactory(
+        name="Late release", status=ReleaseStatus.IN_PROGRESS, planned_start=start, planned_end=end, actual_start=start
+    )
+    PhaseFactory(
+        release=late,
+        name="Build",
+        status=PhaseStatus.IN_PROGRESS,
+        planned_start=start,
+        planned_end=end,
+        actual_start=start,
+    )
+    response = as_manager.get(reverse("releases:release_forecast", args=[late.pk]), HTTP_HX_REQUEST="true")
+    fragment = flat(response)
+    first_working_day = STANDARD.next_working_day(today)
+    assert (response.context["forecast"]["p50"], response.context["forecast"]["p85"]) == (first_working_day,) * 2
+    assert f'data-testid="forecast-p50">{first_working_day:%-d %b %Y}<' in fragment
+    assert 'data-testid="forecast-probability">0 %<' in fragment
+    assert "have passed" not in fragment
+
+
 def test_a_released_release_shows_why_it_has_no_forecast(as_manager, plan):
     released = plan["released"]
     page = flat(schedule_tab(as_manager, released))
@@ -429,6 +454,22 @@ def test_the_phase_table_marks_the_critical_phases(as_manager, db):
     rows = {re.search(r"<td>(\w+)", row).group(1): row for row in re.findall(r"<tr>.*?</tr>", table)[1:]}
     assert 'data-testid="critical"' in rows["Test"]
     assert 'data-testid="critical"' not in rows["Docs"]
+
+
+def test_a_stored_cycle_leaves_the_page_without_critical_badges_and_the_forecast_names_it(as_manager, db):
+    release = ReleaseFactory(name="Stuck", planned_start=D(2026, 3, 2), planned_end=D(2026, 3, 27))
+    build = PhaseFactory(release=release, name="Build", planned_start=D(2026, 3, 2), planned_end=D(2026, 3, 13))
+    test = PhaseFactory(release=release, name="Test", planned_start=D(2026, 3, 16), planned_end=D(2026, 3, 27))
+    # Build waits for Test, which follows Build: only concurrent creations can store this, so it is written directly.
+    ScheduleDependencyFactory(
+        predecessor_release=release, predecessor_phase=test, successor_release=release, successor_phase=build
+    )
+    response = as_manager.get(release.get_absolute_url())
+    assert response.status_code == 200
+    table = re.search(r'data-testid="phase-table".*?</table>', flat(response)).group(0)
+    assert "Build" in table and "Test" in table and 'data-testid="critical"' not in table
+    fragment = flat(as_manager.get(reverse("releases:release_forecast", args=[release.pk]), HTTP_HX_REQUEST="true"))
+    assert "No forecast: The plan has a dependency cycle: Build of Stuck → Test of Stuck → Build of Stuck." in fragment
 
 
 # Queries

@@ -281,7 +281,11 @@ def test_apply_moves_the_dates_writes_the_history_and_the_audit_event(manager, p
     assert Milestone.objects.get(pk=plan["deploy"].pk).planned_date == D(2026, 9, 7)  # after the freeze
     history = ScheduleChange.objects.filter(release=payments).get()
     assert history.reason == "Supplier delivers the SIT data late"
-    assert history.actor == release_manager
+    # Named as people read them (the audit event keeps the username).
+    assert (history.actor, history.actor_name) == (
+        release_manager,
+        f"{release_manager.first_name} {release_manager.last_name}",
+    )
     assert history.cause == "SIT of Train 2026.3 → SIT of Payments 4.2"
     event = AuditEvent.objects.get(event_type="release.rescheduled")
     assert history.audit_event == event

@@ -5,7 +5,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from datetime import date, datetime
 from pathlib import Path
 
@@ -382,16 +381,14 @@ def test_a_fixed_successor_limits_the_float_of_its_predecessors():
     assert critical == ["Z"]
 
 
-# Scale: linear, not quadratic
+# Scale (the speed itself is measured by benchmarks/bench_engine_propagation.py)
 
 
-def test_a_long_chain_propagates_in_linear_time():
+def test_a_long_chain_propagates_to_its_end_with_the_whole_path():
     count = 3000
     days = [STANDARD.add_working_days(nov(2), i) for i in range(count)]  # milestones back to back, no slack
     items = [Item(i, day, day) for i, day in enumerate(days)]
     deps = [Dependency(i, i + 1) for i in range(count - 1)]
-    started = time.perf_counter()
     result = propagate(items, deps, {0: nov(9)})
-    assert time.perf_counter() - started < 10
     assert len(result.moved) == count
     assert len(result.moved[count - 1].path) == count

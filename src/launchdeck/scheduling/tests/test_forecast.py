@@ -5,7 +5,7 @@ import math
 import os
 import subprocess
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -259,6 +259,56 @@ def test_a_plan_of_several_calendars_is_counted_on_the_first_items_calendar():
 
 def test_an_empty_plan_has_an_empty_forecast():
     assert monte_carlo([], [], {}) == {}
+    assert monte_carlo([], [], {}, not_before=nov(11)) == {}
+
+
+# Nothing unfinished happens before today
+
+
+def test_nothing_that_is_not_fixed_starts_before_not_before_and_each_keeps_its_duration():
+    # A (Mon 2 - Fri 6) and the milestone M (Tue 3) are past on Wed 11, and B (Mon 9 - Fri 13) should have started.
+    items = [
+        Item("A", nov(2), nov(6)),
+        Item("M", nov(3), nov(3)),
+        Item("B", nov(9), nov(13)),
+        Item("C", nov(30), dec(4)),
+    ]
+    deps = [Dependency("A", "B"), Dependency("B", "C")]
+    result = monte_carlo(items, deps, {}, runs=10, not_before=nov(11))
+    assert result["A"] == Forecast(nov(17), nov(17), 0.0, nov(6))  # five working days from Wed 11
+    assert result["M"] == Forecast(nov(11), nov(11), 0.0, nov(3))
+    assert result["B"] == Forecast(nov(24), nov(24), 0.0, nov(13))  # after A, five working days
+    assert result["C"] == Forecast(dec(4), dec(4), 1.0, dec(4))  # its slack absorbs the delay: as planned
+
+
+def test_not_before_on_a_day_off_means_the_next_working_day_and_sampled_durations_follow_it():
+    items = [Item("A", nov(2), nov(6)), Item("B", nov(9), nov(13))]
+    result = monte_carlo(items, [Dependency("A", "B")], {"A": [2.0]}, runs=10, not_before=nov(14))  # a Saturday
+    assert result["A"] == Forecast(nov(27), nov(27), 0.0, nov(6))  # ten working days from Mon 16
+    assert result["B"] == Forecast(dec(4), dec(4), 0.0, nov(13))
+
+
+def test_fixed_items_keep_their_dates_before_not_before_and_a_floor_before_the_plan_changes_nothing():
+    items = [Item("A", nov(2), nov(6), fixed=True), Item("B", nov(9), nov(13))]
+    deps = [Dependency("A", "B")]
+    floored = monte_carlo(items, deps, {}, runs=10, not_before=nov(4))
+    assert floored["A"] == Forecast(nov(6), nov(6), 1.0, nov(6))
+    assert floored["B"] == Forecast(nov(13), nov(13), 1.0, nov(13))
+    assert monte_carlo(items, deps, {"B": [1.5]}, runs=50, not_before=date(2026, 10, 1)) == monte_carlo(
+        items, deps, {"B": [1.5]}, runs=50
+    )
+
+
+def test_a_start_floored_into_a_blackout_is_postponed_past_it():
+    items = [Item("deploy", nov(3), nov(3), blackouts=((nov(11), nov(13)),))]
+    result = monte_carlo(items, [], {}, runs=10, not_before=nov(11))
+    assert result["deploy"] == Forecast(nov(16), nov(16), 0.0, nov(3))
+
+
+@pytest.mark.parametrize("not_before", ["2026-11-11", datetime(2026, 11, 11, 9, 0)])
+def test_not_before_must_be_a_date(not_before):
+    with pytest.raises(TypeError, match="not_before must be a date"):
+        monte_carlo([Item("A", nov(2), nov(6))], [], {}, not_before=not_before)
 
 
 # Bad input
