@@ -229,6 +229,12 @@ def test_release_manager_drags_a_train_phase_previews_the_impact_and_applies_it(
     page.screenshot(path=screenshot_dir / "reschedule-audit.png", full_page=True)
     assert AuditEvent.objects.filter(event_type="release.rescheduled").count() == 1
 
+    # The train's page, opened at its History tab, shows the event there (the tab loads however it is opened).
+    page.goto(f"{base}/releases/{plan['train'].pk}/#history")
+    history = page.locator("#tab-history").get_by_test_id("history")
+    expect(history).to_contain_text("release.rescheduled")
+    expect(history).to_contain_text(REASON)
+
 
 @pytest.mark.browser
 def test_a_keyboard_user_types_a_new_start_previews_it_and_cancels(

@@ -406,7 +406,7 @@ def _history_row(plan, calendar, *, batch, occurred_at, actor, reason: str, caus
         batch=batch,
         occurred_at=occurred_at,
         actor_id=actor.pk,
-        actor_name=actor.get_username(),
+        actor_name=actor.display_name,
         reason=reason,
         cause=cause[:300],
         old_start=plan.baseline_start,

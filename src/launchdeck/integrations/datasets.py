@@ -1041,7 +1041,7 @@ register(
 
 register(
     Dataset(
-        key="dependencies",
+        key="schedule_dependencies",
         title="Schedule dependencies (between releases, phases and milestones)",
         columns=[
             Column("predecessor_release", required=True, help="The release waited for"),

@@ -401,10 +401,10 @@ def test_finished_phases_have_actual_dates_some_later_and_some_earlier_than_plan
 
 def test_dependencies_export_and_import_back_into_the_plan_unchanged(demo):
     manager = User.objects.get(username="release_manager")
-    _, before = exchange.export_file(user=manager, datasets=["dependencies"], file_format="csv")
+    _, before = exchange.export_file(user=manager, datasets=["schedule_dependencies"], file_format="csv")
     assert len(before.decode().splitlines()) == ScheduleDependency.objects.count() + 1
     ScheduleDependency.objects.all().delete()
-    batch = exchange.import_preview(actor=manager, file_name="links.csv", content=before, dataset="dependencies")
+    batch = exchange.import_preview(actor=manager, file_name="links.csv", content=before, dataset="schedule_dependencies")
     assert batch.report["rejected"] == 0, batch.report["rows"][:3]
     exchange.import_apply(actor=manager, batch=batch)
-    assert exchange.export_file(user=manager, datasets=["dependencies"], file_format="csv")[1] == before
+    assert exchange.export_file(user=manager, datasets=["schedule_dependencies"], file_format="csv")[1] == before

@@ -160,6 +160,26 @@ def test_the_schedule_tab_loads_when_opened(as_manager, plan):
     assert 'hx-trigger="intersect once"' in flat(schedule_tab(as_manager, plan["payments"]))  # then the forecast
 
 
+def test_the_schedule_and_history_tabs_load_when_their_pane_is_shown_however_the_tab_is_opened(as_manager, plan):
+    """Opened from the address (#history, #schedule), a tab is shown before htmx has started: a trigger on the tab
+    button's click would be missed, a pane that loads when it becomes visible is not. One mechanism for both."""
+    release = plan["payments"]
+    page = flat(as_manager.get(release.get_absolute_url()))
+    panes = re.findall(
+        r'<div class="tab-pane fade" id="tab-(\w+)" role="tabpanel" hx-get="([^"]+)" hx-trigger="intersect once">',
+        page,
+    )
+    assert panes == [
+        ("schedule", reverse("releases:release_schedule", args=[release.pk])),
+        ("history", reverse("audit:object_history", args=["releases.release", release.pk])),
+    ]
+    buttons = re.findall(r'<button[^>]*data-bs-target="#tab-(?:schedule|history)"[^>]*>', page)
+    assert len(buttons) == 2 and not any("hx-" in button for button in buttons)
+    assert 'hx-trigger="click' not in page
+    history = as_manager.get(panes[1][1], HTTP_HX_REQUEST="true")
+    assert history.status_code == 200 and 'data-testid="history"' in text(history)
+
+
 def test_the_schedule_tab_lists_what_the_release_waits_for_and_what_waits_for_it(as_manager, plan):
     card = section(flat(schedule_tab(as_manager, plan["payments"])), "release-dependencies")
     waits_for, waited_on_by = card.split("Is waited on by")

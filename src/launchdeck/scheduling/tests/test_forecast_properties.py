@@ -185,8 +185,10 @@ def test_with_every_ratio_at_least_one_nothing_ends_earlier_than_planned(data):
 @PROPERTY
 @given(st.data())
 def test_the_percentiles_lie_between_the_runs_with_the_least_and_the_greatest_ratios(data):
-    # Without blackouts: with one, a shorter item held by its end can start later, inside a window, and end later.
+    # Only start-bound kinds and no blackouts: a shorter item held by its end (FF, SF) starts later, and so may its
+    # successors; with a blackout a later start can land inside it and end later still.
     items, deps = data.draw(plans(days_off=False, settled=data.draw(st.booleans()), blackouts=False))
+    deps = [dependency for dependency in deps if dependency.kind in ("FS", "SS")]
     lists = st.lists(st.sampled_from([0.5, 0.8, 1.0, 1.2, 1.5, 2.5]), min_size=1, max_size=5)
     ratios = {item.key: data.draw(lists) for item in items}
     runs = data.draw(st.integers(1, 200))
