@@ -404,7 +404,9 @@ def test_dependencies_export_and_import_back_into_the_plan_unchanged(demo):
     _, before = exchange.export_file(user=manager, datasets=["schedule_dependencies"], file_format="csv")
     assert len(before.decode().splitlines()) == ScheduleDependency.objects.count() + 1
     ScheduleDependency.objects.all().delete()
-    batch = exchange.import_preview(actor=manager, file_name="links.csv", content=before, dataset="schedule_dependencies")
+    batch = exchange.import_preview(
+        actor=manager, file_name="links.csv", content=before, dataset="schedule_dependencies"
+    )
     assert batch.report["rejected"] == 0, batch.report["rows"][:3]
     exchange.import_apply(actor=manager, batch=batch)
     assert exchange.export_file(user=manager, datasets=["schedule_dependencies"], file_format="csv")[1] == before

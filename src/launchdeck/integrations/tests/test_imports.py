@@ -321,7 +321,9 @@ def test_dependencies_are_previewed_then_applied_through_the_services(manager, p
     from launchdeck.releases.models import ScheduleDependency
 
     content = _dependencies_csv(*LINKS)
-    batch = services.import_preview(actor=manager, file_name="links.csv", content=content, dataset="schedule_dependencies")
+    batch = services.import_preview(
+        actor=manager, file_name="links.csv", content=content, dataset="schedule_dependencies"
+    )
     assert [(row["row"], row["action"]) for row in batch.report["rows"]] == [(n, "created") for n in (2, 3, 4)]
     assert not ScheduleDependency.objects.exists()
 
@@ -347,7 +349,9 @@ def test_dependencies_are_previewed_then_applied_through_the_services(manager, p
     assert AuditEvent.objects.filter(event_type="schedule_dependency.created").count() == 3
 
     changed = _dependencies_csv(LINKS[0].replace(",SS,5,", ",SS,7,"), *LINKS[1:])
-    again = services.import_preview(actor=manager, file_name="links.csv", content=changed, dataset="schedule_dependencies")
+    again = services.import_preview(
+        actor=manager, file_name="links.csv", content=changed, dataset="schedule_dependencies"
+    )
     assert [row["action"] for row in again.report["rows"]] == ["updated", "unchanged", "unchanged"]
 
 
@@ -386,7 +390,9 @@ def test_a_dependency_closing_a_cycle_or_touching_a_shipped_release_is_rejected(
         "Portal 5.0,SIT,Ledger 2.1,Build,FS,0,",
         "Ledger 2.0,,Ledger 2.1,,FS,0,",
     )
-    batch = services.import_preview(actor=manager, file_name="links.csv", content=content, dataset="schedule_dependencies")
+    batch = services.import_preview(
+        actor=manager, file_name="links.csv", content=content, dataset="schedule_dependencies"
+    )
     rows = [(row["action"], row.get("column"), row.get("reason")) for row in batch.report["rows"]]
     assert rows[0] == ("created", None, None)
     assert rows[1][:2] == ("rejected", "predecessor_item")
@@ -414,11 +420,15 @@ def test_dependencies_export_then_import_into_a_plan_without_them_then_export_gi
         "Ledger 2.1,Go-live,Portal 5.0,phase: Cutover,FF,-2,Cut over once the ledger is live",
     ]
     ScheduleDependency.objects.all().delete()
-    again = services.import_preview(actor=manager, file_name="links.csv", content=before, dataset="schedule_dependencies")
+    again = services.import_preview(
+        actor=manager, file_name="links.csv", content=before, dataset="schedule_dependencies"
+    )
     services.import_apply(actor=manager, batch=again)
     assert services.export_file(user=manager, datasets=["schedule_dependencies"], file_format="csv")[1] == before
 
 
 def test_the_dependencies_template_has_its_headers(manager):
-    name, content = services.export_file(user=manager, datasets=["schedule_dependencies"], file_format="csv", template=True)
+    name, content = services.export_file(
+        user=manager, datasets=["schedule_dependencies"], file_format="csv", template=True
+    )
     assert (name, content.decode()) == ("schedule_dependencies-template.csv", DEPENDENCIES_HEADER.replace("\n", "\r\n"))
