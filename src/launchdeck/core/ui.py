@@ -18,6 +18,16 @@ from launchdeck.core.errors import DomainError
 from launchdeck.core.forms import add_domain_error
 
 PAGE_SIZE = 50
+MAX_ID_DIGITS = 18  # a bigint's ids; a longer number is nobody's id
+
+
+def parse_id(value: object) -> int | None:
+    """The id a request names ("34", " 34 "), or None for anything else: ASCII digits only (`"²".isdigit()` is
+    true but `int("²")` fails), positive, no leading zero, at most 18 digits."""
+    text = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    if not (text.isascii() and text.isdigit()) or len(text) > MAX_ID_DIGITS or text.startswith("0"):
+        return None
+    return int(text)
 
 
 @dataclass(frozen=True)

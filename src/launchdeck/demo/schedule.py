@@ -26,7 +26,8 @@ from itertools import pairwise
 
 from launchdeck.releases import services as releases
 from launchdeck.releases.models import MAX_LAG_DAYS, ScheduleChange, ScheduleDependency
-from launchdeck.scheduling.calendar import WorkingCalendar
+from launchdeck.releases.schedule import item_key
+from launchdeck.scheduling import engine
 
 SLIP_REASONS = (
     "Supplier delivery slipped",
@@ -140,15 +141,10 @@ def tight_lag(
 ) -> int:
     """The largest lag with which a `kind` dependency from `before` (first, last day) still lets `after` keep its
     dates, on the successor's calendar, as the schedule engine measures it (FS from the day after the predecessor's
-    end, SS and SF from its start, FF from its end; FS and SS bound the successor's start, FF and SF its end)."""
-    anchor = before[1] if kind in ("FS", "FF") else before[0]
-    if kind == "FS":
-        anchor += datetime.timedelta(days=1)
-    bound = after[1] if kind in ("FF", "SF") else after[0]
-    first = calendar.next_working_day(anchor)
-    if bound >= first:
-        return calendar.working_days_between(first, bound + datetime.timedelta(days=1)) - 1
-    return -(calendar.working_days_between(bound + datetime.timedelta(days=1), first) + 1)
+    end, SS and SF from its start, FF from its end; FS and SS bound the successor's start, FF and SF its end;
+    `engine.RULES`)."""
+    rule = engine.RULES[kind]
+    return engine.largest_lag(rule.anchor(*before), rule.bounded(*after), calendar)
 
 
 def item_of(plan, which: tuple[str, str] | None):
@@ -316,9 +312,9 @@ def demo_links(rng: random.Random, calendar_of, plans: list) -> list[LinkPlan]:
 def engine_key(plan, item) -> str:
     """The key the services give an end: "release:12", "phase:34" or "milestone:56"."""
     if item is None:
-        return f"release:{plan.row.pk}"
+        return item_key("release", plan.row.pk)
     kind = "milestone" if getattr(item, "date", None) is not None else "phase"
-    return f"{kind}:{item.row.pk}"
+    return item_key(kind, item.row.pk)
 
 
 def create_links(links: list[LinkPlan], actor) -> int:
@@ -371,13 +367,6 @@ def insert_links(links: list[LinkPlan], batch_size: int) -> int:
 # History
 
 
-def working_offset(calendar: WorkingCalendar, first: datetime.date, second: datetime.date) -> int:
-    """Signed working days from `first` to `second` (positive when `second` is later)."""
-    if second >= first:
-        return calendar.working_days_between(first, second)
-    return -calendar.working_days_between(second, first)
-
-
 def decided_on(rng: random.Random, calendar, first_moved: datetime.date, today: datetime.date) -> datetime.datetime:
     """When the change that moved work starting (as first planned) on `first_moved` was decided: a few days before
     that work was due, on a working day, and never after yesterday."""
@@ -413,8 +402,8 @@ def _history_row(plan, calendar, *, batch, occurred_at, actor, reason: str, caus
         old_end=plan.baseline_end,
         new_start=plan.planned_start,
         new_end=plan.planned_end,
-        start_shift_days=working_offset(calendar, plan.baseline_start, plan.planned_start),
-        end_shift_days=working_offset(calendar, plan.baseline_end, plan.planned_end),
+        start_shift_days=calendar.offset(plan.baseline_start, plan.planned_start),
+        end_shift_days=calendar.offset(plan.baseline_end, plan.planned_end),
         items_moved=items,
     )
 

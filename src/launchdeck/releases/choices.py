@@ -113,3 +113,13 @@ class DependencyKind(models.TextChoices):
     START_TO_START = "SS", "Start to start"
     FINISH_TO_FINISH = "FF", "Finish to finish"
     START_TO_FINISH = "SF", "Start to finish"
+
+
+# How each kind reads from the waiting item's side: "<waiting> starts after <other> finishes". The one wording of
+# the kinds: the release page's sentences and the dependency form's choices are made from it.
+DEPENDENCY_KIND_WORDS = {
+    DependencyKind.FINISH_TO_START: ("starts after", "finishes"),
+    DependencyKind.START_TO_START: ("starts after", "starts"),
+    DependencyKind.FINISH_TO_FINISH: ("finishes after", "finishes"),
+    DependencyKind.START_TO_FINISH: ("finishes after", "starts"),
+}

@@ -10,10 +10,12 @@ from launchdeck.accounts.roles import Role
 from launchdeck.catalog.models import System
 from launchdeck.core.forms import DateInput, StyledForm
 from launchdeck.core.services import IMPLAUSIBLE_DATE_MESSAGE, is_plausible_date
+from launchdeck.core.ui import parse_id
 from launchdeck.org.models import Calendar, Department
 from launchdeck.portfolio.forms import MonthField, SearchForm, VersionedForm
 from launchdeck.portfolio.models import Initiative, Portfolio, Project
 from launchdeck.releases.choices import (
+    DEPENDENCY_KIND_WORDS,
     ApprovalDecision,
     EnvironmentType,
     FreezeCategory,
@@ -577,10 +579,8 @@ DEPENDENCY_DIRECTIONS = [
     ("waited_on_by", "is waited on by the other release's item"),
 ]
 DEPENDENCY_KINDS = [
-    ("FS", "Finish to start: the waiting item starts after the other finishes"),
-    ("SS", "Start to start: the waiting item starts after the other starts"),
-    ("FF", "Finish to finish: the waiting item finishes after the other finishes"),
-    ("SF", "Start to finish: the waiting item finishes after the other starts"),
+    (kind.value, f"{kind.label}: the waiting item {waiting} the other {then}")
+    for kind, (waiting, then) in DEPENDENCY_KIND_WORDS.items()
 ]
 
 
@@ -632,10 +632,8 @@ class DependencyForm(StyledForm):
 
     def _chosen_release(self, releases):
         raw = self.data.get(self.add_prefix("other_release")) if self.is_bound else self.initial.get("other_release")
-        raw = getattr(raw, "pk", raw)
-        if raw is None or not str(raw).strip().isdigit():
-            return None
-        return releases.filter(pk=int(str(raw).strip())).first()
+        pk = parse_id(getattr(raw, "pk", raw))
+        return releases.filter(pk=pk).first() if pk is not None else None
 
 
 PREDICTABILITY_GROUPINGS = [("team", "Team"), ("portfolio", "Portfolio"), ("period", "Quarter")]

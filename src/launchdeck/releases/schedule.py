@@ -25,7 +25,6 @@ from datetime import date, timedelta
 import numpy as np
 from dateutil.relativedelta import relativedelta
 from django.db.models import Q
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from launchdeck.core.errors import NotFound, ValidationFailed
@@ -48,6 +47,7 @@ from launchdeck.releases.choices import (
     ReleaseStatus,
 )
 from launchdeck.releases.freezes import FreezeOccurrence, freeze_applies, freezes_between, release_portfolio
+from launchdeck.releases.links import url_maker
 from launchdeck.releases.models import Gate, Milestone, Phase, Release, ReleaseSystem, ScheduleDependency
 from launchdeck.scheduling import engine
 from launchdeck.scheduling.calendar import STANDARD, WorkingCalendar
@@ -65,9 +65,6 @@ ITEM_KINDS = ("release", "phase", "milestone", "gate")
 DEPENDENCY_END_KINDS = ("release", "phase", "milestone")
 FINISH = "finish"
 _MODELS = {"release": Release, "phase": Phase, "milestone": Milestone, "gate": Gate}
-_FROM_END = {"FS": True, "SS": False, "FF": True, "SF": False}  # is a constraint measured from the predecessor's end?
-_ON_END = {"FS": False, "SS": False, "FF": True, "SF": True}  # does it bound the successor's end?
-_PLACEHOLDER = 2_147_483_647
 _ONE_DAY = timedelta(days=1)
 _SPAN_BEFORE, _SPAN_AFTER = timedelta(days=2 * 366), timedelta(days=3 * 366)  # where a plan's moves may reach
 
@@ -101,9 +98,9 @@ def dependency_end_keys(predecessor_key: str, successor_key: str, kind: str) -> 
     """The engine keys a stored dependency links: a release's end where the constraint reads or bounds an end (FS,
     FF as predecessor; FF, SF as successor), its start otherwise; a phase or milestone is itself."""
     predecessor, successor = predecessor_key, successor_key
-    if predecessor.startswith("release:") and _FROM_END[kind]:
+    if predecessor.startswith("release:") and engine.RULES[kind].from_end:
         predecessor = finish_key(int(predecessor.partition(":")[2]))
-    if successor.startswith("release:") and _ON_END[kind]:
+    if successor.startswith("release:") and engine.RULES[kind].on_end:
         successor = finish_key(int(successor.partition(":")[2]))
     return predecessor, successor
 
@@ -119,48 +116,11 @@ def _iso(day: date | None) -> str | None:
     return day.isoformat() if day is not None else None
 
 
-def _url_maker(name: str, fallback: str) -> Callable[[int], str]:
-    """`pk -> url` for a URL name, reversed once."""
-    try:
-        pattern = reverse(name, args=[_PLACEHOLDER])
-    except NoReverseMatch:
-        pattern = fallback.format(pk=_PLACEHOLDER)
-    head, _, tail = pattern.partition(str(_PLACEHOLDER))
-    return lambda pk: f"{head}{pk}{tail}"
-
-
 def _status_word(status: str) -> str:
     return ReleaseStatus(status).label.lower() if status in ReleaseStatus.values else str(status)
 
 
 # Working days
-
-
-def _offset(calendar: WorkingCalendar, anchor: date, day: date) -> int:
-    """Signed working days from `anchor` to `day` (the shift that takes one to the other)."""
-    if day >= anchor:
-        return calendar.working_days_between(anchor, day)
-    return -calendar.working_days_between(day, anchor)
-
-
-def _lag(calendar: WorkingCalendar, anchor: date, day: date) -> int:
-    """The largest lag with which a constraint measured from `anchor` still lets its successor sit on `day`.
-
-    The engine's bound is `add_working_days(next_working_day(anchor), lag)`; for items on working days this is the
-    plain signed working-day offset, and an item on a weekend or holiday is not pushed by its own plan.
-    """
-    first = calendar.next_working_day(anchor)
-    if day >= first:
-        return calendar.working_days_between(first, day + timedelta(days=1)) - 1
-    return -(calendar.working_days_between(day + timedelta(days=1), first) + 1)
-
-
-def _bound(dependency: Dependency, start: date, end: date, calendar) -> date:
-    """The day the successor's start (FS, SS) or end (FF, SF) may not precede, as the engine reckons it."""
-    anchor = end if _FROM_END[dependency.kind] else start
-    if dependency.kind == "FS":
-        anchor += timedelta(days=1)
-    return calendar.add_working_days(calendar.next_working_day(anchor), dependency.lag)
 
 
 class _Days:
@@ -180,17 +140,17 @@ class _Days:
         return self._before[index] if 0 <= index < len(self._before) else None
 
     def offset(self, anchor: date, day: date) -> int:
-        """Signed working days from `anchor` to `day`: `_offset`."""
+        """`WorkingCalendar.offset`: the signed working days from `anchor` to `day`."""
         first, last = self._count(anchor), self._count(day)
         if first is None or last is None:
-            return _offset(self.calendar, anchor, day)
+            return self.calendar.offset(anchor, day)
         return last - first
 
     def lag(self, anchor: date, day: date) -> int:
-        """`_lag`: the largest lag from `anchor` that still lets an item sit on `day`."""
+        """`engine.largest_lag`: the largest lag from `anchor` that still lets an item sit on `day`."""
         first, last = self._count(anchor), self._count(day + _ONE_DAY)
         if first is None or last is None:
-            return _lag(self.calendar, anchor, day)
+            return engine.largest_lag(anchor, day, self.calendar)
         return last - first - 1
 
     def add_working_days(self, day: date, steps: int) -> date:
@@ -348,7 +308,7 @@ def plan_for(release_ids: Iterable[int], *, today: date | None = None, blackouts
     ids = sorted({int(pk) for pk in release_ids})
     today = today or timezone.localdate()
     build = _Builder()
-    release_url = _url_maker("releases:release_detail", "/releases/{pk}/")
+    release_url = url_maker("releases:release_detail", "/releases/{pk}/")
     rows = list(
         Release.objects.filter(pk__in=ids)
         .annotate(belongs_to=release_portfolio())
@@ -995,8 +955,8 @@ def _refuse_held_back(plan: Plan, requests: list[_Request], changed, dependencie
                     dependency.predecessor
                     for dependency in into[key]
                     if dependency.predecessor in plan.fixed
-                    and (wanted_end if _ON_END[dependency.kind] else wanted)
-                    < _bound(dependency, *result.dates[dependency.predecessor], calendar)
+                    and (wanted_end if engine.RULES[dependency.kind].on_end else wanted)
+                    < engine.bound(dependency, *result.dates[dependency.predecessor], calendar)
                 ),
                 None,
             )
@@ -1064,8 +1024,8 @@ def _violation_sentence(plan: Plan, dependency: Dependency, dates) -> str:
     """A broken constraint in words: what must happen when, what it follows, and why it cannot move."""
     successor, predecessor = dependency.successor, dependency.predecessor
     calendar = plan.days_of(successor)
-    bound = _bound(dependency, *dates[predecessor], calendar)
-    which = "end" if _ON_END[dependency.kind] else "start"
+    bound = engine.bound(dependency, *dates[predecessor], calendar)
+    which = "end" if engine.RULES[dependency.kind].on_end else "start"
     how = DependencyKind(dependency.kind).label.lower()
     if dependency.lag:
         days = abs(dependency.lag)

@@ -13,22 +13,15 @@ from django.views.decorators.http import require_GET, require_POST
 
 from launchdeck.core.errors import DomainError
 from launchdeck.core.forms import add_domain_error
+from launchdeck.core.ui import parse_id
 from launchdeck.releases import schedule, selectors, services
-from launchdeck.releases.choices import CLOSED_STATUSES, DependencyKind
+from launchdeck.releases.choices import CLOSED_STATUSES, DEPENDENCY_KIND_WORDS
 from launchdeck.releases.forms import PREDICTABILITY_GROUPINGS, DependencyForm, PredictabilityFilterForm
 from launchdeck.releases.models import Release
 
 # Beyond this many open releases the form asks for the other release's number instead of listing them all.
 RELEASES_LISTED = 500
 HISTORY_SHOWN = 50  # date changes shown on the release page, newest first
-
-# How each kind reads from the waiting item's side: "<waiting> starts after <other> finishes".
-KIND_WORDS = {
-    DependencyKind.FINISH_TO_START: ("starts after", "finishes"),
-    DependencyKind.START_TO_START: ("starts after", "starts"),
-    DependencyKind.FINISH_TO_FINISH: ("finishes after", "finishes"),
-    DependencyKind.START_TO_FINISH: ("finishes after", "starts"),
-}
 
 
 def _schedule_tab(release) -> str:
@@ -66,7 +59,7 @@ def _lag(days: int) -> str:
     if days == 0:
         return "none"
     unit = "working day" if abs(days) == 1 else "working days"
-    return f"{days:+d} {unit}" if days > 0 else f"\N{MINUS SIGN}{-days} {unit} (a lead)"
+    return f"{days} {unit} after" if days > 0 else f"{-days} {unit} early (a lead)"
 
 
 def _dependency_rows(dependencies, release) -> dict[str, list[dict]]:
@@ -74,12 +67,15 @@ def _dependency_rows(dependencies, release) -> dict[str, list[dict]]:
     rows = {"waits_for": [], "waited_on_by": []}
     for dependency in dependencies:
         predecessor, successor = _end(dependency, "predecessor"), _end(dependency, "successor")
-        waiting, then = KIND_WORDS[dependency.kind]
+        waiting, then = DEPENDENCY_KIND_WORDS[dependency.kind]
         row = {
             "dependency": dependency,
             "kind": dependency.get_kind_display(),
             "sentence": f"{successor['full']} {waiting} {predecessor['full']} {then}",
             "lag": _lag(dependency.lag_days),
+            # A dependency touching a released or cancelled release is history: the service refuses to remove it.
+            "closed": dependency.predecessor_release.status in CLOSED_STATUSES
+            or dependency.successor_release.status in CLOSED_STATUSES,
         }
         if dependency.successor_release_id == release.pk:
             rows["waits_for"].append({**row, "here": successor, "other": predecessor})
@@ -105,7 +101,8 @@ def release_schedule(request, pk: int):
         "dependency_add_url": reverse("releases:dependency_create", args=[release.pk])
         if not closed and user.has_perm("releases.add_scheduledependency")
         else None,
-        "may_delete_dependency": user.has_perm("releases.delete_scheduledependency"),
+        "closed": closed,
+        "may_delete_dependency": not closed and user.has_perm("releases.delete_scheduledependency"),
         "schedule_history": history[:HISTORY_SHOWN],
         "schedule_history_more": max(0, len(history) - HISTORY_SHOWN),
         "planned_vs_actual": selectors.release_planned_vs_actual(user=user, release=release),
@@ -276,8 +273,7 @@ def dependency_delete(request, pk: int):
         dependency.predecessor_release_id: dependency.predecessor_release,
         dependency.successor_release_id: dependency.successor_release,
     }
-    origin = request.POST.get("release", "")
-    release = ends.get(int(origin)) if origin.isdigit() and int(origin) in ends else dependency.successor_release
+    release = ends.get(parse_id(request.POST.get("release", ""))) or dependency.successor_release
     try:
         services.dependency_delete(actor=request.user, dependency=dependency)
     except DomainError as exc:

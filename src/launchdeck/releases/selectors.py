@@ -38,7 +38,6 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from launchdeck.accounts.roles import role_label
@@ -75,6 +74,7 @@ from launchdeck.releases.freezes import (
     release_portfolio,
 )
 from launchdeck.releases.health import AMBER, GREEN, RED, Health, HealthFacts, release_health
+from launchdeck.releases.links import url_maker
 from launchdeck.releases.models import (
     FreezeWindow,
     Gate,
@@ -170,21 +170,8 @@ def _values(value) -> list[str] | None:
     return [str(item) for item in value]
 
 
-_PLACEHOLDER = 2_147_483_647
-
-
-def _url_maker(name: str, fallback: str):
-    """`pk -> url` for a URL name, reversed once (reversing per row costs more than the rest of a row)."""
-    try:
-        pattern = reverse(name, args=[_PLACEHOLDER])
-    except NoReverseMatch:
-        pattern = fallback.format(pk=_PLACEHOLDER)
-    head, _, tail = pattern.partition(str(_PLACEHOLDER))
-    return lambda pk: f"{head}{pk}{tail}"
-
-
 def _release_url():
-    return _url_maker("releases:release_detail", "/releases/{pk}/")
+    return url_maker("releases:release_detail", "/releases/{pk}/")
 
 
 class DaysSpanned(Func):
@@ -805,7 +792,7 @@ def timeline_data(
             groups[STANDALONE_GROUP] = {"id": STANDALONE_GROUP, "label": STANDALONE_LABEL, "url": None}
     elif group_by == "portfolio":
         owners = {row[0]: row[8] for row in rows}
-        portfolio_url = _url_maker("portfolio:portfolio_view", "/portfolio/portfolios/{pk}/view/")
+        portfolio_url = url_maker("portfolio:portfolio_view", "/portfolio/portfolios/{pk}/view/")
         names = dict(
             Portfolio.objects.restrict(user, "view")
             .filter(pk__in={pk for pk in owners.values() if pk})
@@ -821,7 +808,7 @@ def timeline_data(
             membership[pk] = [key]
         groups = dict(sorted(groups.items(), key=lambda item: (item[0] == "p0", item[1]["label"].lower())))
     else:
-        system_url = _url_maker("catalog:system_detail", "/catalog/systems/{pk}/")
+        system_url = url_maker("catalog:system_detail", "/catalog/systems/{pk}/")
         for release_id, system_id, system_name in _plain_rows(
             _visible_systems(ReleaseSystem.objects.filter(release_id__in=chosen), user)
             .order_by("system__name", "release_id")
@@ -1031,7 +1018,7 @@ def impact_matrix(
     columns = {pk: index for index, pk in enumerate(shown_releases)}
     rows = {pk: index for index, pk in enumerate(shown_systems)}
     release_url = _release_url()
-    system_url = _url_maker("catalog:system_detail", "/catalog/systems/{pk}/")
+    system_url = url_maker("catalog:system_detail", "/catalog/systems/{pk}/")
     left_out = {
         "systems": len(ranked_systems) - len(shown_systems),
         "releases": len(release_rows) - len(shown_releases),
@@ -1523,7 +1510,7 @@ def initiative_release_health(*, user, initiative_ids: Iterable[int], today: dat
     health = release_health_map(user=user, release_ids=[row[0] for row in open_rows], today=today)
     names = dict(Initiative.objects.restrict(user, "view").filter(pk__in=ids).values_list("pk", "name"))
     release_url = _release_url()
-    initiative_url = _url_maker("portfolio:initiative_detail", "/portfolio/initiatives/{pk}/")
+    initiative_url = url_maker("portfolio:initiative_detail", "/portfolio/initiatives/{pk}/")
     per: dict[int, list] = defaultdict(list)
     closed: dict[int, int] = defaultdict(int)
     for pk, name, status, initiative_id, project_initiative_id in rows:
@@ -1866,10 +1853,12 @@ def _signed_working_days(calendar: WorkingCalendar, committed, actual) -> np.nda
 
 
 def _slip_days(calendar: WorkingCalendar, committed: date | None, actual: date | None) -> int | None:
-    """`_signed_working_days` of one pair; None when either date is missing."""
+    """`_signed_working_days` of one pair (`WorkingCalendar.offset` counted from the day after each date, so the
+    later day is counted and the earlier never); None when either date is missing."""
     if committed is None or actual is None:
         return None
-    return int(_signed_working_days(calendar, [committed], [actual])[0])
+    one_day = datetime.timedelta(days=1)
+    return calendar.offset(committed + one_day, actual + one_day)
 
 
 def dependency_list(*, user, release=None, filters: Mapping | None = None) -> QuerySet[ScheduleDependency]:

@@ -226,10 +226,15 @@ def _plausible(values: dict, *names: str) -> None:
 # Closed releases: what happened stays as it happened
 
 
+def _plan_is_history(release: Release) -> str:
+    """Why a released or cancelled release's plan may not change: "Ledger 7.1 is released; its plan is history."."""
+    return f"{release.name} is {workflow.status_label(release.status)}; its plan is history."
+
+
 def _require_plan_open(release: Release) -> None:
     """A released or cancelled release's plan is history: its phases, milestones, gates and scope no longer change."""
     if release.status in CLOSED_STATUSES:
-        raise Conflict(f"{release.name} is {workflow.status_label(release.status)}; its plan is history.")
+        raise Conflict(_plan_is_history(release))
 
 
 def _differs(row: models.Model, name: str, value) -> bool:
@@ -637,13 +642,6 @@ def _inherit_train_dates(release: Release, train: Release) -> dict[str, list[str
     return moved
 
 
-def _working_offset(calendar: WorkingCalendar, anchor: datetime.date, day: datetime.date) -> int:
-    """Signed working days from `anchor` to `day`."""
-    if day >= anchor:
-        return calendar.working_days_between(anchor, day)
-    return -calendar.working_days_between(day, anchor)
-
-
 def _carry_markers(phase: Phase, old_start, old_end, calendar: WorkingCalendar) -> list[tuple[object, dict, dict]]:
     """Keep a moved phase's milestones not yet reached and its open gates where they sat relative to it, in working
     days from the phase's start (milestones anchored there by their template) or end (the rest). Answers each moved
@@ -654,13 +652,13 @@ def _carry_markers(phase: Phase, old_start, old_end, calendar: WorkingCalendar) 
     for milestone in phase.milestones.filter(actual_date__isnull=True).select_related("template"):
         at_start = milestone.template is not None and milestone.template.anchor == MilestoneAnchor.PHASE_START
         old_anchor, new_anchor = (old_start, phase.planned_start) if at_start else (old_end, phase.planned_end)
-        day = calendar.add_working_days(new_anchor, _working_offset(calendar, old_anchor, milestone.planned_date))
+        day = calendar.add_working_days(new_anchor, calendar.offset(old_anchor, milestone.planned_date))
         if day != milestone.planned_date:
             moved.append((milestone, {"planned_date": milestone.planned_date}, {"planned_date": day}))
             milestone.planned_date, milestone.version = day, milestone.version + 1
             milestone.save(update_fields=["planned_date", "version", "updated_at"])
     for gate in phase.gates.filter(status=GateStatus.OPEN):
-        day = calendar.add_working_days(phase.planned_end, _working_offset(calendar, old_end, gate.due_date))
+        day = calendar.add_working_days(phase.planned_end, calendar.offset(old_end, gate.due_date))
         if day != gate.due_date:
             moved.append((gate, {"due_date": gate.due_date}, {"due_date": day}))
             gate.due_date, gate.version = day, gate.version + 1
@@ -1881,10 +1879,18 @@ def _dependency_end(actor, key, field: str) -> tuple[Release, Phase | None, Mile
     if release is None:
         raise ValidationFailed.field(field, NO_SUCH_PLAN_ITEM)
     if release.status in CLOSED_STATUSES:
-        raise ValidationFailed.field(
-            field, f"{release.name} is {workflow.status_label(release.status)}; its plan is history."
-        )
+        raise ValidationFailed.field(field, _plan_is_history(release))
     return release, phase, milestone
+
+
+def _closed_end(dependency: ScheduleDependency) -> Release | None:
+    """The released or cancelled release a dependency links, if any (the first by name): its plan is history."""
+    return (
+        Release.objects.filter(pk__in=[dependency.predecessor_release_id, dependency.successor_release_id])
+        .filter(status__in=CLOSED_STATUSES)
+        .order_by("name")
+        .first()
+    )
 
 
 def _check_kind_and_lag(kind, lag_days) -> None:
@@ -1965,17 +1971,9 @@ def dependency_update(
     kind, lag_days = changes.get("kind", current.kind), changes.get("lag_days", current.lag_days)
     _check_kind_and_lag(kind, lag_days)
     if (kind, lag_days) != (current.kind, current.lag_days):
-        closed = (
-            Release.objects.filter(pk__in=[current.predecessor_release_id, current.successor_release_id])
-            .filter(status__in=CLOSED_STATUSES)
-            .order_by("name")
-            .first()
-        )
+        closed = _closed_end(current)
         if closed is not None:
-            raise ValidationFailed.field(
-                "kind" if kind != current.kind else "lag_days",
-                f"{closed.name} is {workflow.status_label(closed.status)}; its plan is history.",
-            )
+            raise ValidationFailed.field("kind" if kind != current.kind else "lag_days", _plan_is_history(closed))
     old_ends = schedule.dependency_end_keys(current.predecessor_key, current.successor_key, current.kind)
     if schedule.dependency_end_keys(current.predecessor_key, current.successor_key, kind) != old_ends:
         # Another kind may tie other ends (a release's end instead of its start): that can close a cycle.
@@ -1997,8 +1995,12 @@ def dependency_update(
 
 @transaction.atomic
 def dependency_delete(*, actor, dependency: ScheduleDependency) -> None:
-    """Remove a dependency; the items keep their dates."""
+    """Remove a dependency; the items keep their dates. Refused if it links a released or cancelled release (as
+    adding or changing one is): that release's plan is history."""
     require_perm(actor, "releases.delete_scheduledependency", dependency)
+    closed = _closed_end(dependency)
+    if closed is not None:
+        raise ValidationFailed(_plan_is_history(closed))
     delete_audited(actor, dependency, "schedule_dependency.deleted")
 
 
@@ -2082,7 +2084,7 @@ def schedule_apply(*, actor, changes, reason: str, fingerprint: str | None = Non
         messages = [violation["message"] for violation in impact["violations"]]
         what = "a constraint that holds" if len(messages) == 1 else f"{len(messages)} constraints that hold"
         raise Conflict(
-            f"The change would break {what} today: " + " ".join(messages),
+            f"The change would break {what} today: " + "; ".join(message.rstrip(".") for message in messages) + ".",
             errors=[(None, message) for message in messages],
         )
     if not impact["releases"]:
@@ -2150,8 +2152,8 @@ def _record_dates_edited(actor, release: Release, before: tuple[datetime.date, d
         old_end=old_end,
         new_start=release.planned_start,
         new_end=release.planned_end,
-        start_shift_days=_working_offset(calendar, old_start, release.planned_start),
-        end_shift_days=_working_offset(calendar, old_end, release.planned_end),
+        start_shift_days=calendar.offset(old_start, release.planned_start),
+        end_shift_days=calendar.offset(old_end, release.planned_end),
         items_moved=0,
         audit_event=event,
     )

@@ -22,13 +22,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from launchdeck.core.errors import Conflict, DomainError
 from launchdeck.core.services import IMPLAUSIBLE_DATE_MESSAGE, is_plausible_date
+from launchdeck.core.ui import parse_id
 from launchdeck.releases import schedule, selectors, services
 
 PREVIEW_TEMPLATE = "releases/partials/_schedule_preview.html"
 # The panel's script swaps these answers in whatever their status (htmx leaves error responses out by default).
 PANEL_HEADER = "X-Schedule-Panel"
 APPLIED_EVENT = "schedule-applied"
-ITEM_PATTERN = r"^(release|phase|milestone|gate):\d{1,12}$"
 # Dates in the impact (ISO text in the JSON-ready dict) that the panel shows as dates.
 DATE_KEYS = frozenset({"old_start", "old_end", "new_start", "new_end", "date", "from", "to", "start", "end"})
 # Forecasts are worked out on demand for the releases on screen; a Monte Carlo run each, so at most this many.
@@ -38,11 +38,7 @@ FORECAST_MOST = 60
 class ScheduleChangeForm(forms.Form):
     """One change of the plan: an item (a phase, from the timeline) and either its new start or a shift."""
 
-    item = forms.RegexField(
-        regex=ITEM_PATTERN,
-        max_length=40,
-        error_messages={"required": "Choose a phase to move.", "invalid": "Choose a phase to move."},
-    )
+    item = forms.CharField(max_length=40, error_messages={"required": "Choose a phase to move."})
     new_start = forms.DateField(required=False, label="New start")
     shift_days = forms.IntegerField(
         required=False,
@@ -50,6 +46,14 @@ class ScheduleChangeForm(forms.Form):
         max_value=schedule.MAX_SHIFT_DAYS,
         label="Shift in working days",
     )
+
+    def clean_item(self):
+        key = self.cleaned_data["item"]
+        try:
+            schedule.parse_key(key)  # the one grammar of item keys: ASCII ids, none of them 0
+        except ValueError:
+            raise forms.ValidationError("Choose a phase to move.") from None
+        return key
 
     def clean_new_start(self):
         day = self.cleaned_data.get("new_start")
@@ -253,10 +257,7 @@ def schedule_apply(request):
 @login_required
 def timeline_forecast(request):
     """P50 / P85 forecasts of the open releases the timeline shows (asked for by id), for its forecast markers."""
-    ids = []
-    for value in request.GET.getlist("release")[:FORECAST_MOST]:
-        if value.isdigit() and len(value) < 13:
-            ids.append(int(value))
+    ids = [pk for pk in map(parse_id, request.GET.getlist("release")[:FORECAST_MOST]) if pk is not None]
     if not ids:
         return JsonResponse({"forecasts": {}})
     try:

@@ -10,6 +10,8 @@ Conventions, in one place:
   `subdivision`, and that lies in no closure.
 - `working_days_between(start, end)` counts `start` and never `end` (numpy's `busday_count`).
 - `working_days_in(start, end)` counts both ends.
+- `offset(start, end)` is the signed shift from `start` to `end`: working days in [start, end), or minus those in
+  [end, start) when `end` is earlier. Every "signed working days from a to b" uses it.
 - `add_working_days(start, n)` first rolls a non-working `start` onto a working day (forward for n >= 0, backward
   for n < 0), then steps n working days; `working_end(start, d)` is the last day of a d-working-day task.
 """
@@ -86,6 +88,19 @@ class WorkingCalendar:
         _check_day(end, "end")
         busdaycal = _busdaycalendar(self, min(start, end).year, max(start, end).year)
         return int(np.busday_count(np.datetime64(start), np.datetime64(end), busdaycal=busdaycal))
+
+    def offset(self, start: date, end: date) -> int:
+        """The signed shift in working days from `start` to `end`, negative when `end` is before `start`.
+
+        The working days in [start, end), or minus those in [end, start) when end < start: the difference of the two
+        days' working-day numbers, a day off numbered as the working day after it. So it is 0 when start == end or
+        only days off lie from one to the other, offset(a, b) == -offset(b, a), and add_working_days(start,
+        offset(start, end)) == next_working_day(end) for a working `start`. It equals `working_days_between` when
+        start <= end (the two differ only for end < start, where that one counts (end, start]).
+        """
+        if end >= start:
+            return self.working_days_between(start, end)
+        return -self.working_days_between(end, start)
 
     def working_days_between_many(self, starts, ends) -> np.ndarray:
         """`working_days_between` for many pairs at once: element i is the working days in [starts[i], ends[i]).

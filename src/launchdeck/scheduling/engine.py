@@ -56,7 +56,8 @@ import operator
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from types import MappingProxyType
 from typing import NamedTuple, ParamSpec, TypeVar
 
 import numpy as np
@@ -69,20 +70,46 @@ KINDS = ("FS", "SS", "FF", "SF")
 _KIND_RANK = {kind: rank for rank, kind in enumerate(KINDS)}
 
 
-class _Rule(NamedTuple):
+class Rule(NamedTuple):
     """How a dependency kind measures: from which end of the predecessor, and which end of the successor it bounds."""
 
     from_end: bool  # measured from the predecessor's end (else its start)
     day_after: int  # 1 for FS: the successor starts after the predecessor's last day
     on_end: bool  # bounds the successor's end (else its start)
 
+    def anchor(self, start: date, end: date) -> date:
+        """The day a constraint of this kind counts from, for a predecessor on `start`..`end` (FS: the day after)."""
+        return (end if self.from_end else start) + timedelta(days=self.day_after)
 
-_RULES = {
-    "FS": _Rule(from_end=True, day_after=1, on_end=False),
-    "SS": _Rule(from_end=False, day_after=0, on_end=False),
-    "FF": _Rule(from_end=True, day_after=0, on_end=True),
-    "SF": _Rule(from_end=False, day_after=0, on_end=True),
-}
+    def bounded(self, start: date, end: date) -> date:
+        """The successor's day this kind bounds, for a successor on `start`..`end`: its end (FF, SF) or start."""
+        return end if self.on_end else start
+
+
+RULES: Mapping[str, Rule] = MappingProxyType(
+    {
+        "FS": Rule(from_end=True, day_after=1, on_end=False),
+        "SS": Rule(from_end=False, day_after=0, on_end=False),
+        "FF": Rule(from_end=True, day_after=0, on_end=True),
+        "SF": Rule(from_end=False, day_after=0, on_end=True),
+    }
+)
+"""The one definition of the dependency kinds (see the module docstring), read by the forecast and the apps too."""
+
+
+def bound(dependency: "Dependency", pred_start: date, pred_end: date, calendar: WorkingCalendar) -> date:
+    """next(anchor) + lag on `calendar` (the successor's), with the predecessor on `pred_start`..`pred_end`: the day
+    the successor's start (FS, SS) or end (FF, SF) may not precede."""
+    anchor = RULES[dependency.kind].anchor(pred_start, pred_end)
+    return calendar.add_working_days(calendar.next_working_day(anchor), dependency.lag)
+
+
+def largest_lag(anchor: date, day: date, calendar: WorkingCalendar) -> int:
+    """The largest lag with which a constraint counted from `anchor` (see `Rule.anchor`) still lets the day it bounds
+    fall on `day`: `bound` solved for the lag. For working days it is the plain `WorkingCalendar.offset`; a bounded
+    day on a weekend or holiday is not pushed by its own plan."""
+    return calendar.offset(anchor, day + timedelta(days=1)) - 1
+
 
 _FIRST_DAY, _LAST_DAY = date.min.toordinal(), date.max.toordinal()
 _MARGIN_DAYS = 366  # tables start this far around the plan's dates, so that most pushes and lags fit at once
@@ -358,7 +385,7 @@ def critical_path(
         calendar, duration = plan.calendars[index], plan.durations[index]
         latest = calendar.backward(last, -(duration - 1))
         for dependency, succ in plan.succs[index]:
-            rule = _RULES[dependency.kind]
+            rule = RULES[dependency.kind]
             target = late_ends[succ] if rule.on_end else late_starts[succ]
             # The latest working day w (successor's calendar) with w + lag <= target, less the FS day after.
             bound = plan.calendars[succ].backward(target, -dependency.lag) - rule.day_after
@@ -473,14 +500,14 @@ class _Plan(_Graph):
     ) -> int:
         """next(anchor) + lag on the successor's calendar, with the predecessor on the given dates: the day the
         successor's start (FS, SS) or end (FF, SF) may not precede; or `back` working days before that day."""
-        rule = _RULES[dependency.kind]
+        rule = RULES[dependency.kind]
         anchor = (ends if rule.from_end else starts)[pred] + rule.day_after
         return self.calendars[succ].forward(anchor, dependency.lag - back)
 
     def earliest_start(self, dependency: Dependency, pred: int, succ: int, starts: list[int], ends: list[int]) -> int:
         """The earliest start of the successor that meets `dependency`, with the predecessor on the given dates."""
         # A bound on the end puts the start duration - 1 working days before it.
-        back = self.durations[succ] - 1 if _RULES[dependency.kind].on_end else 0
+        back = self.durations[succ] - 1 if RULES[dependency.kind].on_end else 0
         return self.bound(dependency, pred, succ, starts, ends, back)
 
     def end_for(self, index: int, start: int) -> int:
@@ -523,7 +550,7 @@ class _Plan(_Graph):
         for succ, preds in enumerate(self.preds):
             for dependency, pred in preds:
                 bound = self.bound(dependency, pred, succ, starts, ends)
-                actual = ends[succ] if _RULES[dependency.kind].on_end else starts[succ]
+                actual = ends[succ] if RULES[dependency.kind].on_end else starts[succ]
                 if actual < bound:
                     broken.append((succ, pred, _KIND_RANK[dependency.kind], dependency.lag, dependency, bound, actual))
         broken.sort(key=lambda entry: entry[:4])
@@ -532,7 +559,7 @@ class _Plan(_Graph):
     def _violation(self, dependency: Dependency, succ: int, bound: int, actual: int) -> Violation:
         """The violation of `dependency`, whose successor must start (or end) on `bound` and does on `actual`."""
         successor = self.items[succ]
-        which = "end" if _RULES[dependency.kind].on_end else "start"
+        which = "end" if RULES[dependency.kind].on_end else "start"
         reason = "it is fixed" if successor.fixed else "the plan already broke this and nothing moved it"
         message = (
             f"{dependency}: {successor.key} must {which} on or after {_day(bound).isoformat()} but {which}s on "

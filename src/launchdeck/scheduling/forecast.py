@@ -45,17 +45,12 @@ from datetime import date, datetime
 
 import numpy as np
 
-from launchdeck.scheduling.engine import CycleError, Dependency, Item
+from launchdeck.scheduling.engine import RULES, CycleError, Dependency, Item
 
 MAX_RUNS = 100_000
 """The most runs one forecast may ask for."""
 
 _PERCENTILES = (50, 85)  # P50 and P85
-
-# Dependency kinds whose constraint bounds the successor's end (else its start), and those measured from the
-# predecessor's end (else its start); the engine's module docstring defines them.
-_ON_END = frozenset({"FF", "SF"})
-_FROM_END = frozenset({"FS", "FF"})
 
 
 @dataclass(frozen=True)
@@ -206,17 +201,16 @@ class _Walk:
         start = planned_start
         end_bound = None  # the earliest day the item's end may fall on, if any constraint bounds the end
         for pred, kind, lag in self.preds[i]:
-            if kind in _FROM_END:
+            rule = RULES[kind]  # the engine's definition of the kind
+            if rule.from_end:
                 value, planned = self.ends[pred], self.planned_ends[pred]
             else:
                 value, planned = self.starts[pred], self.planned_starts[pred]
             # Count the lag from the predecessor's day (FS: the day after its last) rolled onto a working day; its
             # value can be a day off only where it kept a planned day off, so most need no rolling.
-            if planned % 2 == 0:
-                bound = value + (2 * lag + 2 if kind == "FS" else 2 * lag)
-            else:
-                bound = _next(value + 1 if kind == "FS" else value) + 2 * lag
-            if kind in _ON_END:
+            after = rule.day_after
+            bound = value + 2 * (lag + after) if planned % 2 == 0 else _next(value + after) + 2 * lag
+            if rule.on_end:
                 end_bound = bound if end_bound is None else np.maximum(end_bound, bound)
             else:
                 start = np.maximum(start, bound)

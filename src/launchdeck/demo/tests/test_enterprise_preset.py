@@ -113,7 +113,7 @@ def test_slipped_releases_have_a_history_from_their_baseline_to_their_plan(enter
         assert change.end_shift_days == calendar.working_days_between(change.old_end, change.new_end) > 0
         assert change.start_shift_days == 0 and change.items_moved > 0
         assert change.reason in SLIP_REASONS and change.cause
-        assert change.occurred_at < now and change.actor_name == change.actor.username
+        assert change.occurred_at < now and change.actor_name == change.actor.display_name
         assert {"release_manager", "project_manager"} & set(change.actor.roles)
         batches[change.batch].append(release)
     for releases in batches.values():

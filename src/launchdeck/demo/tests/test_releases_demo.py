@@ -410,3 +410,10 @@ def test_dependencies_export_and_import_back_into_the_plan_unchanged(demo):
     assert batch.report["rejected"] == 0, batch.report["rows"][:3]
     exchange.import_apply(actor=manager, batch=batch)
     assert exchange.export_file(user=manager, datasets=["schedule_dependencies"], file_format="csv")[1] == before
+
+
+def test_the_demo_names_plan_items_with_the_schedules_own_keys():
+    from launchdeck.demo import schedule as demo_schedule
+    from launchdeck.releases import schedule
+
+    assert demo_schedule.item_key is schedule.item_key

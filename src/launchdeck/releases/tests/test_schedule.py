@@ -163,7 +163,7 @@ def test_a_release_end_is_the_end_its_dependency_kind_reads():
     ],
 )
 def test_an_implicit_lag_is_the_largest_that_keeps_an_item_where_it_is(anchor, day):
-    lag = schedule._lag(STANDARD, anchor, day)
+    lag = engine.largest_lag(anchor, day, STANDARD)
     first = STANDARD.next_working_day(anchor)
     assert STANDARD.add_working_days(first, lag) <= day < STANDARD.add_working_days(first, lag + 1)
 

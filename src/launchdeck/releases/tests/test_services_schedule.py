@@ -249,6 +249,17 @@ def test_a_dependency_is_deleted_with_an_audit_event(manager, ledger, reports, m
     assert written.event.event_type == "schedule_dependency.deleted"
 
 
+@pytest.mark.parametrize("status", [ReleaseStatus.RELEASED, ReleaseStatus.CANCELLED])
+def test_a_dependency_of_a_closed_release_is_not_deleted(manager, ledger, reports, status):
+    dependency = ScheduleDependencyFactory(predecessor_release=ledger, successor_release=reports)
+    Release.objects.filter(pk=reports.pk).update(status=status)
+    before = schedule_state()
+    with pytest.raises(ValidationFailed) as caught:
+        services.dependency_delete(actor=manager, dependency=dependency)
+    assert caught.value.detail == f"Reports is {status}; its plan is history."
+    assert schedule_state() == before
+
+
 # Applying a change
 
 
@@ -360,6 +371,21 @@ def test_a_change_breaking_a_fixed_item_is_a_conflict_and_changes_nothing(manage
         "has started on 23 Mar 2026; its start is fixed."
     ]
     assert schedule_state() == before
+
+
+def test_several_broken_constraints_are_refused_in_one_readable_sentence(manager, ledger, reports):
+    ScheduleDependencyFactory(
+        predecessor_release=ledger,
+        predecessor_phase=ledger.build,
+        successor_release=reports,
+        successor_phase=reports.build,
+    )
+    Phase.objects.filter(pk__in=[ledger.sit.pk, reports.build.pk]).update(actual_start=D(2026, 3, 23))
+    with pytest.raises(Conflict) as caught:
+        apply(manager, Change(key(ledger.build), 15))
+    messages = [error["message"].rstrip(".") for error in caught.value.errors]
+    assert len(messages) == 2
+    assert caught.value.detail == "The change would break 2 constraints that hold today: " + "; ".join(messages) + "."
 
 
 @pytest.mark.parametrize("role", [Role.VIEWER, Role.QUALITY_MANAGER])

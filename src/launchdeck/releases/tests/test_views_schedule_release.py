@@ -15,7 +15,15 @@ from django.utils import timezone
 
 from launchdeck.accounts.roles import Role
 from launchdeck.releases import schedule_views
-from launchdeck.releases.choices import MilestoneKind, PhaseKind, PhaseStatus, ReleaseStatus
+from launchdeck.releases.choices import (
+    DEPENDENCY_KIND_WORDS,
+    DependencyKind,
+    MilestoneKind,
+    PhaseKind,
+    PhaseStatus,
+    ReleaseStatus,
+)
+from launchdeck.releases.forms import DependencyForm
 from launchdeck.releases.models import ScheduleDependency
 from launchdeck.releases.tests.factories import (
     MilestoneFactory,
@@ -187,7 +195,7 @@ def test_the_schedule_tab_lists_what_the_release_waits_for_and_what_waits_for_it
     assert f'href="{plan["ledger"].get_absolute_url()}#schedule"' in waits_for
     assert (
         "SIT of Payments 4.2 starts after Ledger build of Ledger 7.1 finishes" in waits_for
-        and "+2 working days" in waits_for
+        and "2 working days after" in waits_for
     )
     assert "Needs the new posting API" in waits_for
     assert "Go live" in waited_on_by and "Mobile UAT" in waited_on_by and "Finish to start" in waited_on_by
@@ -201,8 +209,36 @@ def test_the_schedule_tab_lists_what_the_release_waits_for_and_what_waits_for_it
 def test_a_release_without_dependencies_or_history_says_so(as_manager, db):
     release = ReleaseFactory(name="Quiet release")
     page = flat(schedule_tab(as_manager, release))
-    assert "No dependencies on other releases" in section(page, "release-dependencies")
+    assert "No dependencies yet." in section(page, "release-dependencies")
     assert "The planned dates have not moved" in section(page, "schedule-history")
+
+
+@pytest.mark.parametrize(
+    ("days", "words"),
+    [(0, "none"), (1, "1 working day after"), (3, "3 working days after"), (-3, "3 working days early (a lead)")],
+)
+def test_a_lag_reads_as_after_or_early(days, words):
+    assert schedule_views._lag(days) == words
+
+
+def test_the_headings_fit_a_dependency_between_two_items_of_the_release(as_manager, plan):
+    payments = plan["payments"]
+    ScheduleDependencyFactory(
+        predecessor_release=payments,
+        predecessor_phase=plan["build"],
+        successor_release=payments,
+        successor_milestone=plan["go_live"],
+    )
+    card = section(flat(schedule_tab(as_manager, payments)), "release-dependencies")
+    assert "what this release's items wait for" in card and "what waits for this release's items" in card
+    assert "other releases" not in card
+
+
+def test_the_form_kinds_and_the_page_sentences_share_one_wording():
+    choices = dict(DependencyForm.base_fields["kind"].choices)
+    for kind, (waiting, then) in DEPENDENCY_KIND_WORDS.items():
+        assert choices[kind] == f"{kind.label}: the waiting item {waiting} the other {then}"
+    assert set(choices) == set(DependencyKind.values)
 
 
 def test_readers_see_no_buttons_that_change_dependencies(as_viewer, plan):
@@ -225,6 +261,20 @@ def test_readers_may_neither_open_the_form_nor_post_to_it(as_viewer, plan):
 def test_a_closed_release_offers_no_new_dependency(as_manager, plan):
     page = flat(schedule_tab(as_manager, plan["released"]))
     assert "Add dependency" not in section(page, "release-dependencies")
+
+
+def test_a_dependency_on_a_closed_release_offers_no_remove(as_manager, plan):
+    released, payments = plan["released"], plan["payments"]
+    closed = ScheduleDependencyFactory(predecessor_release=released, successor_release=payments)
+    card = section(flat(schedule_tab(as_manager, payments)), "release-dependencies")
+    assert reverse("releases:dependency_delete", args=[closed.pk]) not in card
+    assert reverse("releases:dependency_delete", args=[plan["incoming"].pk]) in card
+    assert ">remove<" not in section(flat(schedule_tab(as_manager, released)), "release-dependencies")
+    with unchanged():
+        response = as_manager.post(
+            reverse("releases:dependency_delete", args=[closed.pk]), {"release": payments.pk}, follow=True
+        )
+    assert "Archive 1.0 is released; its plan is history." in page_messages(response)
 
 
 # Adding and removing
@@ -250,7 +300,7 @@ def test_choosing_the_other_release_fills_its_items(as_manager, plan):
     assert fragment.startswith('<div id="dependency-other-item">')
     assert f'value="release:{ledger.pk}"' in fragment and f'value="phase:{plan["ledger_build"].pk}"' in fragment
     assert "Build" not in fragment.replace("Ledger build", "")  # only the chosen release's items
-    for unknown in (plan["released"].pk, 999999, "x"):
+    for unknown in (plan["released"].pk, 999999, "x", "\N{SUPERSCRIPT TWO}", "0", "9" * 19):
         fragment = text(as_manager.get(reverse("releases:dependency_items"), {"other_release": unknown}))
         assert "Choose the other release first" in fragment and "phase:" not in fragment
 
@@ -357,6 +407,22 @@ def test_removing_a_dependency_goes_back_to_the_page_it_was_removed_from(as_mana
     assert not ScheduleDependency.objects.filter(pk=incoming.pk).exists()
     assert as_manager.get(reverse("releases:dependency_delete", args=[plan["outgoing"].pk])).status_code == 405
     assert as_manager.post(reverse("releases:dependency_delete", args=[999999])).status_code == 404
+
+
+@pytest.mark.parametrize("origin", ["\N{SUPERSCRIPT TWO}", "0", "9" * 30, "x"])
+def test_a_removal_from_an_unknown_page_goes_back_to_the_waiting_release(as_manager, plan, origin):
+    incoming = plan["incoming"]
+    response = as_manager.post(reverse("releases:dependency_delete", args=[incoming.pk]), {"release": origin})
+    assert response.status_code == 302 and response.url == f"{plan['payments'].get_absolute_url()}#schedule"
+
+
+def test_a_non_ascii_other_release_is_no_release(as_manager, plan):
+    with unchanged():
+        response = as_manager.post(
+            reverse("releases:dependency_create", args=[plan["payments"].pk]),
+            _form(plan, other_release="\N{SUPERSCRIPT TWO}"),
+        )
+    assert response.status_code == 422 and "other_release" in response.context["form"].errors
 
 
 # History, planned against actual, forecast, critical path

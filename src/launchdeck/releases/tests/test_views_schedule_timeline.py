@@ -221,6 +221,8 @@ def test_the_impact_providers_sections_are_listed_under_their_titles(manager, pl
     [
         ({"new_start": "2026-07-13"}, "Choose a phase to move."),
         ({"item": "phase:abc", "new_start": "2026-07-13"}, "Choose a phase to move."),
+        ({"item": "phase:\N{SUPERSCRIPT TWO}", "new_start": "2026-07-13"}, "Choose a phase to move."),
+        ({"item": "phase:0", "new_start": "2026-07-13"}, "Choose a phase to move."),
         ({"item": "phase:1"}, "Give the new start date."),
         ({"item": "phase:1", "new_start": "2026-07-13", "shift_days": "3"}, "Give a new start or a shift, not both."),
         ({"item": "phase:1", "new_start": "2026-13-45"}, "Enter a valid date."),
@@ -376,7 +378,7 @@ def test_the_endpoints_answer_posts_only(manager, plan):
 def test_the_timeline_asks_for_the_forecasts_of_the_open_releases_on_screen(client, viewer, plan):
     client.force_login(viewer)
     released = ReleaseFactory(name="Old 1.0", status=ReleaseStatus.RELEASED)
-    ids = [plan["train"].pk, plan["children"]["Payments 4.2"]["release"].pk, released.pk, "x", 0]
+    ids = [plan["train"].pk, plan["children"]["Payments 4.2"]["release"].pk, released.pk, "x", 0, "\N{SUPERSCRIPT TWO}"]
     response = client.get("/releases/schedule/forecast/", {"release": ids})
     assert response.status_code == 200
     forecasts = response.json()["forecasts"]

@@ -171,6 +171,16 @@ def test_working_days_between_counts_start_but_never_end_in_either_direction():
     assert STANDARD.working_days_between(date(2026, 1, 5), date(2026, 1, 19)) == 10
 
 
+def test_offset_is_the_signed_shift_counting_the_earlier_day_but_never_the_later():
+    thursday, friday, saturday, monday = date(2026, 1, 8), date(2026, 1, 9), date(2026, 1, 10), date(2026, 1, 12)
+    assert STANDARD.offset(friday, monday) == 1
+    assert STANDARD.offset(monday, friday) == -1
+    assert STANDARD.offset(saturday, monday) == 0  # only days off between: no shift
+    assert STANDARD.offset(monday, saturday) == 0  # where working_days_between says -1
+    assert STANDARD.offset(saturday, thursday) == -2
+    assert STANDARD.offset(monday, monday) == 0
+
+
 def test_adding_from_a_weekend_rolls_in_the_direction_of_travel_first():
     saturday, sunday = date(2026, 1, 10), date(2026, 1, 11)
     assert STANDARD.add_working_days(saturday, 0) == date(2026, 1, 12)  # Monday
@@ -202,6 +212,19 @@ def test_a_calendar_is_an_immutable_value():
 @given(calendar=calendars, start=days_2024_to_2028, end=days_2024_to_2028)
 def test_working_days_between_matches_walking_day_by_day(calendar, start, end):
     assert calendar.working_days_between(start, end) == reference_between(calendar, start, end)
+
+
+@PROPERTY
+@given(calendar=calendars, start=days_2024_to_2028, end=days_2024_to_2028)
+def test_offset_is_working_days_between_from_the_earlier_day_signed(calendar, start, end):
+    offset = calendar.offset(start, end)
+    if start <= end:
+        assert offset == calendar.working_days_between(start, end)
+    else:
+        assert offset == -calendar.working_days_between(end, start)
+    assert calendar.offset(end, start) == -offset
+    if calendar.is_working_day(start):
+        assert calendar.add_working_days(start, offset) == calendar.next_working_day(end)
 
 
 @PROPERTY
