@@ -850,6 +850,7 @@ def evaluate(*, user, changes, today: date | None = None, lock: Callable[[set[in
         if key in changed or dependency.predecessor not in moves
     }
     dependencies = [dependency for dependency in plan.dependencies if id(dependency) not in dropped]
+    dependencies += _bounds_of_the_release_start(plan, dropped)
     try:
         before = engine.propagate(plan.items, dependencies, {})
         result = engine.propagate(plan.items, dependencies, moves)
@@ -859,6 +860,37 @@ def evaluate(*, user, changes, today: date | None = None, lock: Callable[[set[in
         raise ValidationFailed.field("changes", f"The change cannot be worked out: {exc}") from None
     _refuse_held_back(plan, requests, changed, dependencies, result)
     return _evaluation(user, plan, requests, moves, carriers, dependencies, before, result)
+
+
+def _bounds_of_the_release_start(plan: Plan, dropped: set[int]) -> list[Dependency]:
+    """What bounds a release's start still bounds an item that left its place in the release.
+
+    A phase or milestone moved on its own no longer hangs off its release's start, but the real dependencies that hold
+    that start back (an FS or SS from another release, not a placement) hold it back too: each is copied onto it.
+    """
+    placement_ids = {id(dependency) for placed in plan.placements.values() for dependency in placed}
+    left = [
+        dependency
+        for placed in plan.placements.values()
+        for dependency in placed
+        if id(dependency) in dropped and str(dependency.predecessor).startswith("release:")
+    ]
+    if not left:
+        return []
+    starts = {dependency.predecessor for dependency in left}
+    bounds: dict[str, list[Dependency]] = defaultdict(list)
+    for dependency in plan.dependencies:
+        if (
+            dependency.successor in starts
+            and id(dependency) not in placement_ids
+            and not engine.RULES[dependency.kind].on_end
+        ):
+            bounds[dependency.successor].append(dependency)
+    return [
+        Dependency(bound.predecessor, placed.successor, bound.kind, bound.lag)
+        for placed in left
+        for bound in bounds.get(placed.predecessor, ())
+    ]
 
 
 def _changed_dates(plan: Plan, requests: list[_Request]) -> tuple[dict[str, date], dict[str, date], dict[str, str]]:
@@ -1261,7 +1293,7 @@ def release_critical_path(release: Release | int, *, today: date | None = None) 
     them is refused as `what_if` refuses it (`stored_cycle`, a 422 naming it)."""
     release_id = getattr(release, "pk", release)
     ids = {release_id, *Release.objects.filter(train_id=release_id).values_list("pk", flat=True)}
-    plan = plan_for(ids, today=today, blackouts=False)
+    plan = plan_for(ids, today=today)
     if release_id not in plan.releases:
         raise NotFound("Release not found.")
     in_scope = [item for item in plan.items if plan.labels[item.key].release_id in ids]
