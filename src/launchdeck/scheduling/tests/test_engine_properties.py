@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from launchdeck.scheduling.calendar import STANDARD, WorkingCalendar
 from launchdeck.scheduling.engine import KINDS, Dependency, Item, critical_path, propagate
+from launchdeck.scheduling.tests.reference import ref_end, ref_next, ref_previous, ref_step
 
 PROPERTY = settings(max_examples=100, deadline=None, database=None)
 ANCHOR = date(2026, 11, 2)  # a Monday
@@ -19,34 +20,6 @@ CALENDARS = [
     WorkingCalendar(closures=((date(2026, 11, 18), date(2026, 11, 24), "Freeze"),)),
 ]
 ONE_DAY = timedelta(days=1)
-
-
-# A slow, independent reference: walk the calendar day by day.
-
-
-def ref_next(calendar: WorkingCalendar, day: date) -> date:
-    while not calendar.is_working_day(day):
-        day += ONE_DAY
-    return day
-
-
-def ref_previous(calendar: WorkingCalendar, day: date) -> date:
-    while not calendar.is_working_day(day):
-        day -= ONE_DAY
-    return day
-
-
-def ref_step(calendar: WorkingCalendar, working_day: date, days: int) -> date:
-    step = ONE_DAY if days >= 0 else -ONE_DAY
-    for _ in range(abs(days)):
-        working_day += step
-        while not calendar.is_working_day(working_day):
-            working_day += step
-    return working_day
-
-
-def ref_end(calendar: WorkingCalendar, start: date, duration: int) -> date:
-    return ref_step(calendar, ref_next(calendar, start), duration - 1)
 
 
 def in_blackout(item: Item, day: date) -> bool:
