@@ -1161,7 +1161,9 @@ class _Planner:
             return phase.end
         team = plan.project.owner_team_id if plan.project is not None else 0
         if team not in self.habits:
-            self.habits[team] = random.Random(f"team habit {team}").choice(TEAM_HABITS)
+            # Seeded by the team's name, not its id: ids differ between databases and between loads.
+            name = plan.project.owner_team.name if team else ""
+            self.habits[team] = random.Random(f"team habit {name}").choice(TEAM_HABITS)
         calendar = self.calendar(plan.calendar)
         planned = calendar.working_days_in(phase.start, phase.end)
         days = max(1, round(planned * self.actuals.triangular(low, high, likely) * self.habits[team]))
