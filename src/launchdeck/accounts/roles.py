@@ -37,10 +37,16 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         {READ_EVERYTHING, *SELF_SERVICE, "environments.*", "catalog.*_component", "releases.*_freezewindow"}
     ),
     Role.QUALITY_MANAGER: frozenset(
-        {READ_EVERYTHING, *SELF_SERVICE, "quality.*", "environments.*_booking", "releases.change_gatecriterion"}
+        {
+            READ_EVERYTHING,
+            *SELF_SERVICE,
+            "quality.*",
+            "environments.*_environmentbooking",
+            "releases.change_gatecriterion",
+        }
     ),
     Role.SERVICE_MANAGER: frozenset(
-        {READ_EVERYTHING, *SELF_SERVICE, "changes.*", "environments.*_deployment", "releases.*_freezewindow"}
+        {READ_EVERYTHING, *SELF_SERVICE, "changes.*", "environments.add_deployment", "releases.*_freezewindow"}
     ),
     Role.PROJECT_MANAGER: frozenset(
         {
@@ -55,7 +61,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "releases.change_gatecriterion",
             "releases.reschedule_release",
             "releases.*_scheduledependency",
-            "environments.*_booking",
+            "environments.*_environmentbooking",
             "environments.*_environmentrequest",
         }
     ),

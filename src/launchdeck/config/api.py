@@ -8,6 +8,7 @@ from launchdeck.accounts.auth import API_AUTH
 from launchdeck.audit.api import router as audit_router
 from launchdeck.catalog.api import router as catalog_router
 from launchdeck.core.api import install_error_handlers, reject_null_characters
+from launchdeck.environments.api import router as environments_router
 from launchdeck.integrations.api import router as integrations_router
 from launchdeck.org.api import router as org_router
 from launchdeck.portfolio.api import router as portfolio_router
@@ -32,4 +33,5 @@ api.add_router("", org_router)
 api.add_router("", catalog_router)
 api.add_router("", portfolio_router)
 api.add_router("", releases_router)
+api.add_router("", environments_router)
 api.add_router("", integrations_router)

@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "launchdeck.catalog",
     "launchdeck.portfolio",
     "launchdeck.releases",
+    "launchdeck.environments",
     "launchdeck.integrations",
     "launchdeck.demo",
     "django.contrib.admin",

@@ -20,6 +20,7 @@ urlpatterns = [
     path("catalog/", include("launchdeck.catalog.urls")),
     path("portfolio/", include("launchdeck.portfolio.urls")),
     path("releases/", include("launchdeck.releases.urls")),
+    path("environments/", include("launchdeck.environments.urls")),
     path("exchange/", include("launchdeck.integrations.urls")),
     path("", include("launchdeck.core.urls")),
 ]

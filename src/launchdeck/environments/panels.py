@@ -1,0 +1,5 @@
+"""Environment management's contributions to navigation, the home page, the schedule's what-if and release gates."""
+
+
+def register() -> None:
+    """Called from `EnvironmentsConfig.ready()`."""
