@@ -1,0 +1,139 @@
+"""The rules of environment capacity and availability, on plain data (no database): the one place they live.
+
+A booking holds `[start, end)` of an environment. An exclusive booking (a code or configuration change) overlaps
+nothing; shared bookings (regression) may overlap each other while, at every instant, no more of them run than the
+environment's capacity. The services check a new window with `clashes`, the schedule highlights existing bookings
+with `overbooked`, and "next free slot" searches with `first_fit` — all three by the same rule.
+"""
+
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+EXCLUSIVE = "exclusive"
+SHARED = "shared"
+
+# Statuses the availability figure counts as up, and those in which an environment is not in service at all
+# (the same sets as `choices.UP_STATUSES` and `choices.OUT_OF_SERVICE_STATUSES`, kept here as plain strings).
+UP = frozenset({"available", "in_use", "degraded"})
+OUT_OF_SERVICE = frozenset({"provisioning", "decommissioned"})
+
+
+@dataclass(frozen=True)
+class Held:
+    """A window an environment is already held for: `key` names the booking."""
+
+    key: Hashable
+    start: datetime
+    end: datetime
+    usage: str
+
+
+def _overlapping(start: datetime, end: datetime, held: Iterable[Held]) -> list[Held]:
+    return [other for other in held if other.start < end and start < other.end]
+
+
+def clashes(capacity: int, usage: str, start: datetime, end: datetime, held: Iterable[Held]) -> list[Hashable]:
+    """The keys of the held windows that stop a new `usage` booking of `start`..`end` from fitting (none: it fits).
+
+    Exclusive: every overlapping booking clashes. Shared: every overlapping exclusive booking, and — when the shared
+    ones already fill the capacity at some instant — the shared bookings running at those instants.
+    """
+    overlapping = _overlapping(start, end, held)
+    if not overlapping:
+        return []
+    if usage == EXCLUSIVE:
+        return [other.key for other in overlapping]
+    blocking = [other.key for other in overlapping if other.usage == EXCLUSIVE]
+    shared = [other for other in overlapping if other.usage != EXCLUSIVE]
+    if len(shared) + 1 > capacity:
+        blocking.extend(_at_peaks(shared, start, end, capacity))
+    return blocking
+
+
+def _at_peaks(shared: Sequence[Held], start: datetime, end: datetime, capacity: int) -> list[Hashable]:
+    """The shared bookings that run at an instant of `start`..`end` when `capacity` or more of them run at once."""
+    # Sweep the clipped windows; at equal instants an end comes before a start (the windows are half-open).
+    events = []
+    for other in shared:
+        events.append((max(other.start, start), 1, other))
+        events.append((min(other.end, end), -1, other))
+    events.sort(key=lambda event: (event[0], event[1]))
+    running: dict[int, Held] = {}
+    full: dict[int, Held] = {}
+    for _, step, other in events:
+        if step < 0:
+            running.pop(id(other), None)
+            continue
+        running[id(other)] = other
+        if len(running) >= capacity:
+            full.update(running)
+    return [other.key for other in shared if id(other) in full]
+
+
+def overbooked(capacity: int, held: Sequence[Held]) -> set[Hashable]:
+    """The keys of the bookings among `held` (one environment's) that do not fit beside the others."""
+    ordered = sorted(held, key=lambda item: (item.start, item.end))
+    found: set[Hashable] = set()
+    for index, booking in enumerate(ordered):
+        # Only bookings that start before this one ends can overlap it; those after it in start order are checked
+        # from their own side, so looking both ways over the sorted neighbours finds every pair once at least.
+        neighbours = []
+        for other in ordered[index + 1 :]:
+            if other.start >= booking.end:
+                break
+            neighbours.append(other)
+        earlier = [other for other in ordered[:index] if other.end > booking.start]
+        if clashes(capacity, booking.usage, booking.start, booking.end, earlier + neighbours):
+            found.add(booking.key)
+    return found
+
+
+def first_fit(
+    capacity: int,
+    usage: str,
+    duration: timedelta,
+    earliest: datetime,
+    latest: datetime,
+    held: Sequence[Held],
+    blocked: Sequence[tuple[datetime, datetime]] = (),
+) -> datetime | None:
+    """The earliest start from `earliest` at which a `usage` booking of `duration` fits and ends by `latest`.
+
+    `blocked` windows (freezes that forbid bookings) admit nothing. A free slot can only begin at `earliest` or when
+    something ends, so those are the only starts tried.
+    """
+    if duration <= timedelta(0) or earliest + duration > latest:
+        return None
+    candidates = {earliest}
+    candidates.update(other.end for other in held if earliest < other.end < latest)
+    candidates.update(stop for _, stop in blocked if earliest < stop < latest)
+    for start in sorted(candidates):
+        end = start + duration
+        if end > latest:
+            break
+        if any(first < end and start < stop for first, stop in blocked):
+            continue
+        if not clashes(capacity, usage, start, end, held):
+            return start
+    return None
+
+
+def availability(history: Sequence[tuple[datetime, str]], start: datetime, end: datetime) -> float | None:
+    """The share of the in-service time within `start`..`end` that an environment was up, from its status history.
+
+    `history` is `(since, status)` in time order: each status holds until the next entry. Time before the first
+    entry is unknown and not counted. None when the environment was never in service in the window.
+    """
+    up = in_service = timedelta(0)
+    for index, (since, status) in enumerate(history):
+        until = history[index + 1][0] if index + 1 < len(history) else end
+        first, last = max(since, start), min(until, end)
+        if last <= first or status in OUT_OF_SERVICE:
+            continue
+        in_service += last - first
+        if status in UP:
+            up += last - first
+    if in_service <= timedelta(0):
+        return None
+    return up / in_service
