@@ -3,3 +3,8 @@
 
 def register() -> None:
     """Called from `EnvironmentsConfig.ready()`."""
+    # Inventory
+    # Bookings
+    # Environment requests
+    # Deployments and versions
+    # Schedule, utilisation and demand
