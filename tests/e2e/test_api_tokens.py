@@ -16,7 +16,9 @@ def api_status(playwright, base_url: str, token: str) -> int:
 
 
 @pytest.mark.browser
-def test_release_manager_creates_an_api_token_sees_it_once_and_revokes_it(live_server, demo, page, sign_in, playwright):
+def test_release_manager_creates_an_api_token_sees_it_once_and_revokes_it(
+    live_server, role_users, page, sign_in, playwright
+):
     tokens_url = f"{live_server.url}/accounts/tokens/"
     sign_in("release_manager")
     page.goto(tokens_url)

@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 
 
 @pytest.mark.browser
-def test_admin_changes_a_users_roles_and_sees_it_in_the_history(live_server, demo, page, new_page, sign_in):
+def test_admin_changes_a_users_roles_and_sees_it_in_the_history(live_server, role_users, page, new_page, sign_in):
     sign_in("admin")
     page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="People and roles").click()
     page.get_by_role("searchbox", name="Search").fill("Okafor")
@@ -41,7 +41,7 @@ def test_admin_changes_a_users_roles_and_sees_it_in_the_history(live_server, dem
 
 
 @pytest.mark.browser
-def test_viewer_may_not_add_users_or_tokens(live_server, demo, page, sign_in):
+def test_viewer_may_not_add_users_or_tokens(live_server, role_users, page, sign_in):
     sign_in("viewer")
 
     response = page.goto(f"{live_server.url}/accounts/users/new/")

@@ -11,7 +11,7 @@ FAILURE_LIMIT = 5  # AXES_FAILURE_LIMIT
 
 
 @pytest.mark.browser
-def test_a_wrong_password_is_refused_with_a_message(live_server, demo, page, sign_in):
+def test_a_wrong_password_is_refused_with_a_message(live_server, role_users, page, sign_in):
     sign_in("release_manager", "not-the-password")
 
     expect(page).to_have_url(f"{live_server.url}/accounts/login/")
@@ -25,7 +25,7 @@ def test_a_wrong_password_is_refused_with_a_message(live_server, demo, page, sig
 
 
 @pytest.mark.browser
-def test_too_many_wrong_passwords_lock_the_account_even_against_the_right_one(live_server, demo, page, sign_in):
+def test_too_many_wrong_passwords_lock_the_account_even_against_the_right_one(live_server, role_users, page, sign_in):
     for attempt in range(1, FAILURE_LIMIT):
         sign_in("quality_manager", f"wrong-{attempt}")
         expect(page.get_by_role("alert")).to_contain_text("Please enter a correct username and password")
