@@ -1,8 +1,40 @@
-"""Fixtures shared by every test: users per role and API clients acting as them."""
+"""Fixtures shared by every test: users per role and API clients acting as them; what the PostgreSQL leg runs."""
 
 import pytest
 
 from launchdeck.accounts.roles import Role
+
+# A test that asks for none of these cannot reach the database (pytest-django blocks it), so it behaves the same on
+# both legs: the PostgreSQL leg leaves it to the SQLite leg and says so.
+DATABASE_FIXTURES = frozenset(
+    {"db", "transactional_db", "django_db_setup", "live_server", "django_db_reset_sequences"}
+)
+
+
+def _reaches_database(item) -> bool:
+    return bool(DATABASE_FIXTURES.intersection(getattr(item, "fixturenames", ()))) or bool(
+        item.get_closest_marker("django_db")
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    skip = pytest.mark.skip(reason="cannot reach the database: runs on the SQLite leg only")
+    pure = [item for item in items if not _reaches_database(item)]
+    for item in pure:
+        item.add_marker(skip)
+    config.pure_tests_left_to_sqlite = len(pure)
+
+
+def pytest_report_header(config):
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return "PostgreSQL leg: tests that cannot reach the database run on the SQLite leg only (shown as skipped)."
+    return None
 
 
 @pytest.fixture

@@ -93,17 +93,18 @@ def demo(transactional_db):
 
 @pytest.fixture
 def role_users(transactional_db):
-    """Only the people of the `demo` preset: one user per role (username = role code, the demo password) and the
-    colleagues, with no plan — for journeys about signing in and accounts, which need no releases to load."""
+    """Only the people of the `demo` preset: one user per role (username = role code, the demo password), the
+    colleagues and the two API tokens, with no plan — for journeys about signing in and accounts."""
     import random
 
     from launchdeck.audit.context import audit_context
-    from launchdeck.demo.generator import EXTRA_USERS, DemoResult, _colleagues, _role_users
+    from launchdeck.demo.generator import EXTRA_USERS, DemoResult, _colleagues, _role_users, _tokens
 
     result = DemoResult(preset="demo", seed=1)
     with audit_context("cli", operator="demo-loader"):
         users = _role_users(result)
         _colleagues(random.Random(1), EXTRA_USERS["demo"], result)
+        _tokens(users, result)
     return users
 
 
