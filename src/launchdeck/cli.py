@@ -39,6 +39,8 @@ Usage: launchdeck <command> [options]     (launchdeck <command> --help for each)
                             import a CSV or XLSX file (a dry run unless --apply)
   export [--dataset X ...] [--format csv|xlsx] [-o FILE]
                             export data as a spreadsheet
+  deployment record --system NAME --environment NAME --version V [--server URL --token T]
+                            record a deployment (from a CI pipeline): locally or via the API
   bench [NAME ...]          run the benchmarks in ./benchmarks
   migrate, check, shell, collectstatic, ...
                             every Django management command

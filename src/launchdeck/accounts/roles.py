@@ -41,7 +41,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             READ_EVERYTHING,
             *SELF_SERVICE,
             "quality.*",
-            "environments.*_environmentbooking",
+            # Named one by one: a wildcard would also grant `approve_environmentbooking`, which is the
+            # environment managers' alone.
+            "environments.add_environmentbooking",
+            "environments.change_environmentbooking",
             "releases.change_gatecriterion",
         }
     ),
@@ -61,7 +64,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "releases.change_gatecriterion",
             "releases.reschedule_release",
             "releases.*_scheduledependency",
-            "environments.*_environmentbooking",
+            # Named one by one: a wildcard would also grant `approve_environmentbooking`, which is the
+            # environment managers' alone.
+            "environments.add_environmentbooking",
+            "environments.change_environmentbooking",
             "environments.*_environmentrequest",
         }
     ),

@@ -141,6 +141,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# Environment bookings: whether someone who may approve bookings may approve one they requested themselves.
+LAUNCHDECK_BOOKING_SELF_APPROVAL = env_bool("BOOKING_SELF_APPROVAL", False)
+
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 500
 

@@ -80,6 +80,7 @@ from launchdeck.releases.models import (
     Release,
     ReleaseTemplate,
 )
+from launchdeck.releases.sections import rendered_sections
 
 # Releases
 
@@ -465,6 +466,7 @@ def release_detail(request, pk: int):
         today=timezone.localdate(),
         timeline_url=reverse("releases:timeline"),
         critical_phase_ids=schedule_views.critical_phase_ids(release, phases),
+        sections=rendered_sections(release, user),
     )
 
 
