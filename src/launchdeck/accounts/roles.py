@@ -68,7 +68,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             # environment managers' alone.
             "environments.add_environmentbooking",
             "environments.change_environmentbooking",
-            "environments.*_environmentrequest",
+            # Requesting environment work, not doing it: `fulfil_environmentrequest` is the environment team's.
+            "environments.add_environmentrequest",
+            "environments.change_environmentrequest",
         }
     ),
 }

@@ -11,6 +11,7 @@ import secrets
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.db.models import Aggregate, CharField, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from launchdeck.accounts.models import ApiToken, RoleAssignment, User
@@ -181,16 +182,42 @@ def api_token_revoke(*, actor: User | None, token: ApiToken, reason: str = "") -
     return token
 
 
+class _RoleList(Aggregate):
+    """The role codes of a user's assignments as one comma-separated text (to read them with the token)."""
+
+    function = "GROUP_CONCAT"
+    template = "%(function)s(%(expressions)s, ',')"
+    output_field = CharField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, function="STRING_AGG", **extra_context)
+
+
 def api_token_authenticate(raw: str) -> User | None:
     """The active user a bearer token belongs to, or None for an unknown, expired or revoked token."""
     if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
-    token = ApiToken.objects.active().select_related("user").filter(digest=token_digest(raw)).first()
+    # One query for the token, its user and the user's roles: every API call comes this way, so the roles are not
+    # read again (`User.roles` is filled from the joined list; it lives as long as this request's user object).
+    roles = RoleAssignment.objects.filter(user_id=OuterRef("user_id")).order_by().values("user_id")
+    found = list(
+        ApiToken.objects.active()
+        .select_related("user")
+        .annotate(role_list=Subquery(roles.annotate(names=_RoleList("role")).values("names")))
+        .filter(digest=token_digest(raw))[:1]
+    )
+    token = found[0] if found else None
     if token is None or not token.user.is_active:
         return None
+    held = set((token.role_list or "").split(","))
+    token.user.__dict__["roles"] = [role for role in Role.values if role in held]
     now = timezone.now()
-    if token.last_used_at is None or now - token.last_used_at > datetime.timedelta(minutes=1):
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    last_used = now - datetime.timedelta(minutes=1)
+    if token.last_used_at is None or token.last_used_at < last_used:
+        # At most one write a minute per token, also with many processes: the UPDATE itself checks the time.
+        ApiToken.objects.filter(pk=token.pk).filter(
+            Q(last_used_at__isnull=True) | Q(last_used_at__lt=last_used)
+        ).update(last_used_at=now)
     return token.user
 
 

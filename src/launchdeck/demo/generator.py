@@ -22,6 +22,7 @@ from launchdeck.catalog import services as catalog
 from launchdeck.catalog.graph import adjacency
 from launchdeck.catalog.models import System, SystemDependency
 from launchdeck.demo import schedule
+from launchdeck.demo.environments import load_environments
 from launchdeck.org import services as org
 from launchdeck.org.calendars import working_calendar
 from launchdeck.org.models import Calendar, Department, Team
@@ -2185,6 +2186,7 @@ def load_demo(*, preset: str = "demo", seed: int = 1) -> DemoResult:
         _catalogue(rng, preset, result)
         _portfolio(rng, preset, users, result)
         _releases(rng, preset, users, result, seed)
+        load_environments(preset=preset, seed=seed, users=users, result=result)
     return result
 
 

@@ -73,7 +73,7 @@ class BookingForm(StyledForm):
         queryset=Phase.objects.none(), required=False, help_text="The booking moves when the phase moves."
     )
     release = forms.ModelChoiceField(queryset=Release.objects.none(), required=False)
-    team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False)
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False, empty_label="No team")
     purpose = forms.CharField(max_length=200, required=False)
     repeat = forms.ChoiceField(
         choices=[
@@ -150,6 +150,8 @@ def _actions(user, booking: EnvironmentBooking) -> list[dict]:
             continue
         if not step.own_only and not manager:
             continue
+        if name == "approve" and not services.booking_may_approve(user, booking):
+            continue  # one's own request, while the policy wants another manager to approve it
         actions.append(
             {
                 "name": name,
@@ -334,6 +336,7 @@ def booking_edit(request, pk: int):
     }
     form = BookingForm(request.POST or None, initial=initial, user=request.user, editing=True)
     form.environment_pk = booking.environment_id
+    form.booking_pk = booking.pk
     return form_page(
         request,
         form=form,
@@ -395,6 +398,8 @@ def booking_next_free_slot(request):
     """The booking form's "Next free slot" (htmx): the earliest window of the wanted length within 90 days, written
     into the form's start and end fields."""
     environment_pk = parse_id(request.GET.get("environment", ""))
+    # When a booking is being moved, its own window is not in the way.
+    moving = parse_id(request.GET.get("booking", ""))
     usage = request.GET.get("usage") if request.GET.get("usage") in BookingUsage.values else BookingUsage.EXCLUSIVE
     field = BookingForm.base_fields["starts_at"]
     hours = DEFAULT_SLOT_HOURS
@@ -419,7 +424,12 @@ def booking_next_free_slot(request):
         duration = datetime.timedelta(hours=hours)
         try:
             found = selectors.next_free_slot(
-                user=request.user, environment=environment, duration=duration, usage=usage, earliest=earliest
+                user=request.user,
+                environment=environment,
+                duration=duration,
+                usage=usage,
+                earliest=earliest,
+                exclude=[moving] if moving else (),
             )
         except (ValidationFailed, OverflowError):
             found = None

@@ -77,16 +77,16 @@ def request_list(request):
 
 def _actions(user, environment_request) -> list[dict]:
     """The moves the user may make now, as buttons: the rules themselves stay in the services."""
-    if not user.has_perm("environments.change_environmentrequest"):
-        return []
+    fulfils = user.has_perm(services.FULFIL_REQUEST)
     status = environment_request.status
     actions = []
-    if status == RequestStatus.REQUESTED:
+    if fulfils and status == RequestStatus.REQUESTED:
         actions.append({"name": "start", "label": "Start work", "style": "btn-primary", "note": False})
-    if status in OPEN_REQUEST_STATUSES and environment_request.masking == MaskingStatus.PENDING:
+    if fulfils and status in OPEN_REQUEST_STATUSES and environment_request.masking == MaskingStatus.PENDING:
         actions.append({"name": "mask_done", "label": "Masking done", "style": "btn-outline-primary", "note": False})
-    if status in OPEN_REQUEST_STATUSES:
+    if fulfils and status in OPEN_REQUEST_STATUSES:
         actions.append({"name": "complete", "label": "Complete", "style": "btn-success", "note": True})
+    if user.has_perm("environments.change_environmentrequest") and status in OPEN_REQUEST_STATUSES:
         actions.append({"name": "cancel", "label": "Cancel the request", "style": "btn-outline-danger", "note": True})
     for action in actions:
         action["url"] = reverse(f"environments:request_{action['name']}", args=[environment_request.pk])
@@ -216,7 +216,7 @@ def _note(request) -> str:
 
 @login_required
 @require_POST
-@permission_required("environments.change_environmentrequest", raise_exception=True)
+@permission_required(services.FULFIL_REQUEST, raise_exception=True)
 def request_start(request, pk: int):
     """The team starts the work."""
     return _act(
@@ -229,7 +229,7 @@ def request_start(request, pk: int):
 
 @login_required
 @require_POST
-@permission_required("environments.change_environmentrequest", raise_exception=True)
+@permission_required(services.FULFIL_REQUEST, raise_exception=True)
 def request_mask_done(request, pk: int):
     """The refreshed data is masked."""
     return _act(
@@ -242,7 +242,7 @@ def request_mask_done(request, pk: int):
 
 @login_required
 @require_POST
-@permission_required("environments.change_environmentrequest", raise_exception=True)
+@permission_required(services.FULFIL_REQUEST, raise_exception=True)
 def request_complete(request, pk: int):
     """The work is done."""
     return _act(

@@ -145,7 +145,10 @@ def utilisation(request):
             # Forty rows at most on screen: beyond that the chart's slider scrolls them (see utilisation.js).
             chart_height=max(220, 100 + 18 * min(HEAT_MAP_ROWS, len(data["environments"]))),
         )
-    return render(request, "environments/environment_utilisation.html", context)
+    # Bad filters come back as messages with a 422, like a form (the schedule page answers 200: htmx swaps only that).
+    return render(
+        request, "environments/environment_utilisation.html", context, status=200 if data is not None else 422
+    )
 
 
 SHORTAGE_COLOUR = "#dc3545"
@@ -196,4 +199,4 @@ def demand(request):
                 "shortage_color": SHORTAGE_COLOUR,
             },
         )
-    return render(request, "environments/environment_demand.html", context)
+    return render(request, "environments/environment_demand.html", context, status=200 if data is not None else 422)

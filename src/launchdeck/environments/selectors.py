@@ -382,18 +382,29 @@ def booking_freezes(
 
 
 def next_free_slot(
-    *, user, environment: Environment, duration: timedelta, usage: str, earliest: datetime | None = None
+    *,
+    user,
+    environment: Environment,
+    duration: timedelta,
+    usage: str,
+    earliest: datetime | None = None,
+    exclude: Iterable[int] = (),
 ) -> datetime | None:
     """The earliest start within 90 days from `earliest` (default now) at which a `usage` booking of `duration` fits
-    beside the live bookings and outside the booking freezes covering the environment; None when none does."""
+    beside the live bookings (but those in `exclude`: the booking being moved) and outside the booking freezes
+    covering the environment; None when none does."""
     environment = Environment.objects.restrict(user, "view").get_visible(pk=environment.pk)
     earliest = earliest or timezone.now()
     latest = earliest + timedelta(days=BOOKING_SEARCH_DAYS)
     if environment.status == EnvironmentStatus.DECOMMISSIONED:
         return None
-    rows = EnvironmentBooking.objects.filter(
-        environment_id=environment.pk, ends_at__gt=earliest, starts_at__lt=latest, status__in=LIVE_BOOKING_STATUSES
-    ).values_list("pk", "starts_at", "ends_at", "usage")
+    rows = (
+        EnvironmentBooking.objects.filter(
+            environment_id=environment.pk, ends_at__gt=earliest, starts_at__lt=latest, status__in=LIVE_BOOKING_STATUSES
+        )
+        .exclude(pk__in=list(exclude))
+        .values_list("pk", "starts_at", "ends_at", "usage")
+    )
     held = [rules.Held(pk, start, end, kind) for pk, start, end, kind in rows]
     blocked = [freeze_window(occurrence) for occurrence in booking_freezes(environment, earliest, latest)]
     return rules.first_fit(environment.capacity, usage, duration, earliest, latest, held, blocked)

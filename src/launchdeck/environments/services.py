@@ -421,6 +421,23 @@ def _may_manage_bookings(actor) -> bool:
     return actor is None or actor.has_perm("environments.approve_environmentbooking")
 
 
+def _is_self_approval(actor, booking: EnvironmentBooking) -> bool:
+    """Whether `actor` approving `booking` would approve their own request, which the policy
+    (`LAUNCHDECK_BOOKING_SELF_APPROVAL`, off by default) forbids."""
+    return (
+        not settings.LAUNCHDECK_BOOKING_SELF_APPROVAL
+        and actor is not None
+        and booking.requester_id is not None
+        and booking.requester_id == actor.pk
+    )
+
+
+def booking_may_approve(actor, booking: EnvironmentBooking) -> bool:
+    """Whether `actor` may approve `booking`: an environment manager, and not their own request unless the policy
+    allows it. The booking pages ask this to offer the button; `booking_approve` enforces the same rule."""
+    return _may_manage_bookings(actor) and not _is_self_approval(actor, booking)
+
+
 def _require_own_or_manager(actor, booking: EnvironmentBooking, what: str) -> None:
     if not _may_manage_bookings(actor) and booking.requester_id != actor.pk:
         raise PermissionDenied(f"Only the person who requested this booking or an environment manager may {what} it.")
@@ -598,7 +615,9 @@ def booking_update(*, actor, booking: EnvironmentBooking, version: int | None = 
         )
         if clashing:
             raise booking_conflict_error(environment, clashing)
-        if booking.status == BookingStatus.APPROVED and not _may_manage_bookings(actor):
+        # Someone who could not approve the new window themselves (not a manager, or a manager moving their own
+        # booking while self-approval is off) sends it back for approval.
+        if booking.status == BookingStatus.APPROVED and not booking_may_approve(actor, booking):
             booking.status = BookingStatus.REQUESTED
             booking.decided_by, booking.decided_at = None, None
     save(booking)
@@ -660,15 +679,14 @@ def booking_approve(
 ) -> EnvironmentBooking:
     """Approve a requested booking (environment managers); a booking that no longer fits cannot be approved."""
     require_perm(actor, "environments.approve_environmentbooking", booking)
-    if (
-        not settings.LAUNCHDECK_BOOKING_SELF_APPROVAL
-        and actor is not None
-        and booking.requester_id is not None
-        and booking.requester_id == actor.pk
-    ):
+    if _is_self_approval(actor, booking):
         raise PermissionDenied("You requested this booking: another environment manager must approve it.")
     environment, fresh = _locked_booking(booking)
     if fresh.status == BookingStatus.REQUESTED:
+        # Approval checks the window again as a new request would be checked: the environment may have been
+        # decommissioned, or a booking freeze declared, since the booking was requested.
+        _check_bookable(environment)
+        _check_freezes(environment, fresh.starts_at, fresh.ends_at, fresh.release_id)
         clashing = selectors.booking_conflicts(
             environment=environment,
             starts_at=fresh.starts_at,
@@ -783,11 +801,19 @@ DEFAULT_SLA_DAYS = {
     RequestKind.DATA_REFRESH: 5,
     RequestKind.DECOMMISSION: 5,
 }
-# The one table of an environment request's moves: the statuses each action starts from, and where it leads.
+# The permission of the environment team's own work on a request (starting, masking, completing it): environment
+# managers hold it; those who only request environments may edit and cancel their requests, not fulfil them.
+FULFIL_REQUEST = "environments.fulfil_environmentrequest"
+# The one table of an environment request's moves: the statuses each action starts from, where it leads, and the
+# permission it needs.
 REQUEST_TRANSITIONS = {
-    "start": ((RequestStatus.REQUESTED,), RequestStatus.IN_PROGRESS),
-    "complete": ((RequestStatus.REQUESTED, RequestStatus.IN_PROGRESS), RequestStatus.DONE),
-    "cancel": ((RequestStatus.REQUESTED, RequestStatus.IN_PROGRESS), RequestStatus.CANCELLED),
+    "start": ((RequestStatus.REQUESTED,), RequestStatus.IN_PROGRESS, FULFIL_REQUEST),
+    "complete": ((RequestStatus.REQUESTED, RequestStatus.IN_PROGRESS), RequestStatus.DONE, FULFIL_REQUEST),
+    "cancel": (
+        (RequestStatus.REQUESTED, RequestStatus.IN_PROGRESS),
+        RequestStatus.CANCELLED,
+        "environments.change_environmentrequest",
+    ),
 }
 REQUEST_ACTION_WORDS = {"start": "started", "complete": "completed", "cancel": "cancelled"}
 
@@ -966,7 +992,7 @@ def environment_request_update(
 
 
 def _check_transition(request: EnvironmentRequest, action: str) -> RequestStatus:
-    allowed, target = REQUEST_TRANSITIONS[action]
+    allowed, target, _ = REQUEST_TRANSITIONS[action]
     if request.status not in allowed:
         message = f"A {request.get_status_display().lower()} request cannot be {REQUEST_ACTION_WORDS[action]}."
         raise Conflict(message, errors=[("status", message)])
@@ -974,7 +1000,7 @@ def _check_transition(request: EnvironmentRequest, action: str) -> RequestStatus
 
 
 def _request_move(actor, request: EnvironmentRequest, action: str, note: str = "") -> EnvironmentRequest:
-    require_perm(actor, "environments.change_environmentrequest", request)
+    require_perm(actor, REQUEST_TRANSITIONS[action][2], request)
     target = _check_transition(request, action)
     before = snapshot(request, ["status", "completed_at"])
     bump_version(request, None)
@@ -1002,7 +1028,7 @@ def environment_request_start(*, actor, request: EnvironmentRequest) -> Environm
 @transaction.atomic
 def environment_request_mask_done(*, actor, request: EnvironmentRequest) -> EnvironmentRequest:
     """Record that the refreshed data is masked, so the refresh may complete."""
-    require_perm(actor, "environments.change_environmentrequest", request)
+    require_perm(actor, FULFIL_REQUEST, request)
     _require_open(request, "changed")
     if request.masking != MaskingStatus.PENDING:
         message = (
@@ -1021,7 +1047,7 @@ def environment_request_mask_done(*, actor, request: EnvironmentRequest) -> Envi
 @transaction.atomic
 def environment_request_complete(*, actor, request: EnvironmentRequest, note: str = "") -> EnvironmentRequest:
     """The work is done; a data refresh only once its data is masked, and a decommission retires the environment."""
-    require_perm(actor, "environments.change_environmentrequest", request)
+    require_perm(actor, FULFIL_REQUEST, request)
     _check_transition(request, "complete")
     if request.kind == RequestKind.DATA_REFRESH and request.masking == MaskingStatus.PENDING:
         message = "The refreshed data is not masked yet: record the masking before completing the refresh."

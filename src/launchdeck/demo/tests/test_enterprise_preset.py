@@ -13,17 +13,30 @@ from django.db import transaction
 from django.db.models import F, Q
 
 from launchdeck.accounts.models import User
+from launchdeck.demo.environments import SIZES
 from launchdeck.demo.generator import load_demo
 from launchdeck.demo.schedule import SLIP_REASONS
+from launchdeck.environments import rules
+from launchdeck.environments.choices import LIVE_BOOKING_STATUSES, BookingStatus
+from launchdeck.environments.models import Deployment, Environment, EnvironmentBooking, EnvironmentGroup
 from launchdeck.org.calendars import working_calendar
 from launchdeck.releases import schedule
 from launchdeck.releases.models import MAX_LAG_DAYS, Milestone, Phase, Release, ScheduleChange, ScheduleDependency
 from launchdeck.scheduling import engine
 
+# The release plan at full scale; the environments' bookings and deployments at a tenth and a fiftieth of it (the
+# same code paths: the full volume, which takes minutes to write, is what the environment benchmarks load and count).
+ENVIRONMENT_SIZES = {**SIZES["enterprise"], "bookings": 12_000, "requests": 150, "deployments": 20_000}
+
 
 @pytest.fixture(scope="module")
 def loaded(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock(), transaction.atomic():
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        django_db_blocker.unblock(),
+        transaction.atomic(),
+    ):
+        patch.setitem(SIZES, "enterprise", ENVIRONMENT_SIZES)
         result = load_demo(preset="enterprise", seed=1)
         plan = schedule.plan_for(Release.objects.values_list("pk", flat=True), blackouts=False)
         yield result, plan
@@ -131,3 +144,21 @@ def test_finished_phases_have_actual_dates(enterprise):
     finished = Phase.objects.filter(release__status="released")
     assert not finished.filter(actual_start=None).exists() and not finished.filter(actual_end=None).exists()
     assert finished.exclude(actual_end=F("planned_end")).count() > finished.count() // 4
+
+
+def test_six_hundred_environments_in_sixty_lanes_booked_within_capacity_but_the_deliberate_conflicts(enterprise):
+    assert Environment.objects.count() == 600
+    assert EnvironmentGroup.objects.count() == 60
+    assert EnvironmentBooking.objects.count() == ENVIRONMENT_SIZES["bookings"]
+    assert Deployment.objects.count() == ENVIRONMENT_SIZES["deployments"]
+    held = defaultdict(list)
+    holding = (*LIVE_BOOKING_STATUSES, BookingStatus.RELEASED)
+    rows = EnvironmentBooking.objects.filter(status__in=holding).values_list(
+        "pk", "environment_id", "environment__capacity", "starts_at", "ends_at", "usage"
+    )
+    capacity = {}
+    for pk, environment_id, environment_capacity, starts_at, ends_at, usage in rows:
+        held[environment_id].append(rules.Held(pk, starts_at, ends_at, usage))
+        capacity[environment_id] = environment_capacity
+    overbooked = set().union(*(rules.overbooked(capacity[key], bookings) for key, bookings in held.items()))
+    assert len(overbooked) == 2 * ENVIRONMENT_SIZES["conflicts"]

@@ -118,6 +118,19 @@ def test_next_free_slot_starts_when_the_blocking_booking_ends(viewer):
     assert slot == at(4)
 
 
+def test_next_free_slot_for_a_booking_being_moved_does_not_count_its_own_window(viewer):
+    environment = EnvironmentFactory()
+    EnvironmentBookingFactory(environment=environment, starts_at=at(0), ends_at=at(2))
+    moving = EnvironmentBookingFactory(environment=environment, starts_at=at(2), ends_at=at(3))
+    day = datetime.timedelta(days=1)
+    assert selectors.next_free_slot(
+        user=viewer, environment=environment, duration=day, usage="exclusive", earliest=MONDAY
+    ) == at(3)
+    assert selectors.next_free_slot(
+        user=viewer, environment=environment, duration=day, usage="exclusive", earliest=MONDAY, exclude=[moving.pk]
+    ) == at(2)
+
+
 def test_next_free_slot_skips_a_booking_freeze(viewer):
     FreezeWindowFactory(
         category=FreezeCategory.BOOKING, starts_on=datetime.date(2026, 3, 2), ends_on=datetime.date(2026, 3, 8)

@@ -455,6 +455,33 @@ def test_an_overbooked_request_cannot_be_approved(environment_manager, unchanged
         services.booking_approve(actor=environment_manager, booking=second)
 
 
+def test_a_request_on_an_environment_decommissioned_since_cannot_be_approved(environment_manager, unchanged):
+    environment = EnvironmentFactory(name="SIT Retired", status=EnvironmentStatus.DECOMMISSIONED)
+    booking = EnvironmentBookingFactory(environment=environment)  # requested before it was decommissioned
+    with unchanged(), pytest.raises(ValidationFailed) as refused:
+        services.booking_approve(actor=environment_manager, booking=booking)
+    assert refused.value.errors == [
+        {"field": "environment", "message": "SIT Retired is decommissioned and cannot be booked."}
+    ]
+
+
+def test_a_request_inside_a_booking_freeze_declared_since_cannot_be_approved(environment_manager, unchanged):
+    booking = EnvironmentBookingFactory(starts_at=at(8), ends_at=at(9))  # requested before the freeze
+    booking_freeze()
+    with unchanged(), pytest.raises(Conflict, match="booking freeze Year-end booking freeze"):
+        services.booking_approve(actor=environment_manager, booking=booking)
+
+
+def test_a_manager_moving_their_own_approved_booking_sends_it_back_for_approval(environment_manager, make_user):
+    from launchdeck.accounts.roles import Role
+
+    [mine] = request(environment_manager, EnvironmentFactory())
+    services.booking_approve(actor=make_user(Role.ENVIRONMENT_MANAGER, username="other_manager"), booking=mine)
+    services.booking_update(actor=environment_manager, booking=mine, starts_at=at(1))
+    assert mine.status == BookingStatus.REQUESTED
+    assert not services.booking_may_approve(environment_manager, mine)
+
+
 def test_only_the_requester_or_a_manager_cancels(project_manager, quality_manager, environment_manager, unchanged):
     [booking] = request(project_manager, EnvironmentFactory())
     with unchanged(), pytest.raises(PermissionDenied):

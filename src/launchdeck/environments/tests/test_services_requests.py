@@ -362,3 +362,17 @@ def test_an_update_that_breaks_a_rule_changes_nothing(environment_manager, uncha
     with unchanged(), pytest.raises(ValidationFailed) as caught:
         services.environment_request_update(actor=environment_manager, request=request, title=None)
     assert refusal(caught) == ("title", "A request needs a title.")
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        services.environment_request_start,
+        services.environment_request_mask_done,
+        services.environment_request_complete,
+    ],
+)
+def test_those_who_request_environments_may_not_do_the_environment_teams_work(project_manager, unchanged, action):
+    request = EnvironmentRequestFactory(requester=project_manager, masking=MaskingStatus.PENDING)
+    with unchanged(), pytest.raises(PermissionDenied, match="fulfil_environmentrequest"):
+        action(actor=project_manager, request=request)

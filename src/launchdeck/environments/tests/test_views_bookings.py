@@ -151,6 +151,12 @@ def test_the_detail_offers_approval_to_a_manager_only(signed_in, project_manager
     assert "Approve" in manager_page and "Reject" in manager_page
 
 
+def test_the_detail_does_not_offer_a_manager_approval_of_their_own_booking(signed_in, environment_manager):
+    booking = EnvironmentBookingFactory(requester=environment_manager)
+    page = signed_in(environment_manager).get(reverse("environments:booking_detail", args=[booking.pk]))
+    assert "Approve" not in page.content.decode() and "Reject" in page.content.decode()
+
+
 def test_approving_from_the_page(signed_in, project_manager, environment_manager):
     booking = EnvironmentBookingFactory(requester=project_manager)
     response = signed_in(environment_manager).post(reverse("environments:booking_approve", args=[booking.pk]))

@@ -207,6 +207,8 @@
       editable: mayBook ? { add: true, updateTime: false, updateGroup: false, remove: false } : false,
       margin: { item: { horizontal: 0, vertical: 3 } },
       tooltip: { followMouse: true, overflowMethod: "flip" },
+      // Ready (for people and tests) once the first drawing is on screen.
+      onInitialDrawComplete: function () { container.dataset.ready = "true"; },
       onAdd: function (item, callback) {
         // The new bar is only a pointer to the form: it is never kept on the schedule.
         callback(null);
