@@ -465,6 +465,13 @@ def test_a_request_on_an_environment_decommissioned_since_cannot_be_approved(env
     ]
 
 
+def test_a_booking_on_an_environment_decommissioned_since_cannot_be_activated(environment_manager, unchanged):
+    environment = EnvironmentFactory(name="SIT Retired", status=EnvironmentStatus.DECOMMISSIONED)
+    booking = EnvironmentBookingFactory(environment=environment, status=BookingStatus.APPROVED)
+    with unchanged(), pytest.raises(ValidationFailed, match="SIT Retired is decommissioned and cannot be booked"):
+        services.booking_activate(actor=environment_manager, booking=booking)
+
+
 def test_a_request_inside_a_booking_freeze_declared_since_cannot_be_approved(environment_manager, unchanged):
     booking = EnvironmentBookingFactory(starts_at=at(8), ends_at=at(9))  # requested before the freeze
     booking_freeze()

@@ -329,6 +329,14 @@ def test_decommissioning_is_a_status_change(environment_manager):
     assert environment.status == EnvironmentStatus.DECOMMISSIONED
 
 
+def test_an_environment_still_booked_cannot_be_decommissioned(environment_manager, unchanged):
+    environment = EnvironmentFactory(name="SIT Busy")
+    start = timezone.now() + datetime.timedelta(days=3)
+    EnvironmentBookingFactory(environment=environment, starts_at=start, ends_at=start + datetime.timedelta(days=2))
+    with unchanged(), pytest.raises(Conflict, match="SIT Busy still has live bookings from then on"):
+        services.environment_status_set(actor=environment_manager, environment=environment, status="decommissioned")
+
+
 @pytest.mark.parametrize(
     ("status", "when", "field", "message"),
     [

@@ -311,7 +311,7 @@ def test_moves_the_table_does_not_allow_are_refused(environment_manager, unchang
 
 
 def test_cancelling_records_the_note(project_manager, events):
-    request = EnvironmentRequestFactory()
+    request = EnvironmentRequestFactory(requester=project_manager)
     with events("environmentrequest.cancelled") as recorded:
         services.environment_request_cancel(actor=project_manager, request=request, note="Phase dropped")
     assert recorded.events[0].reason == "Phase dropped"
@@ -376,3 +376,17 @@ def test_those_who_request_environments_may_not_do_the_environment_teams_work(pr
     request = EnvironmentRequestFactory(requester=project_manager, masking=MaskingStatus.PENDING)
     with unchanged(), pytest.raises(PermissionDenied, match="fulfil_environmentrequest"):
         action(actor=project_manager, request=request)
+
+
+def test_only_who_made_a_request_or_the_environment_team_may_change_or_cancel_it(
+    project_manager, make_user, environment_manager, unchanged
+):
+    request = EnvironmentRequestFactory(requester=project_manager)
+    another = make_user("project_manager", username="another_project_manager")
+    with unchanged(), pytest.raises(PermissionDenied, match="Only the person who made this request"):
+        services.environment_request_update(actor=another, request=request, title="Not mine")
+    with unchanged(), pytest.raises(PermissionDenied, match="Only the person who made this request"):
+        services.environment_request_cancel(actor=another, request=request)
+    services.environment_request_update(actor=project_manager, request=request, title="Mine")
+    services.environment_request_cancel(actor=environment_manager, request=request)
+    assert request.status == RequestStatus.CANCELLED
