@@ -63,7 +63,10 @@ class RoleAssignment(models.Model):
 
 class ApiTokenQuerySet(RestrictedQuerySet):
     def active(self):
-        """Tokens that still authenticate: not revoked and not expired."""
+        """Tokens that still authenticate: not revoked and not expired.
+
+        `services.api_token_authenticate` states the same condition in its one SQL query (every machine call takes
+        that path); `accounts/tests` check both against the same revoked, expired and live tokens."""
         now = timezone.now()
         return self.filter(revoked_at__isnull=True).filter(
             models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)

@@ -112,6 +112,24 @@ def test_expired_and_revoked_tokens_do_not_authenticate(release_manager):
     assert services.api_token_authenticate("") is None
 
 
+def test_a_token_authenticates_exactly_when_the_active_rule_lists_it(release_manager):
+    """`api_token_authenticate` states `ApiToken.objects.active()` in its own SQL: the two must agree."""
+    now = timezone.now()
+    raws = {}
+    for name, expires, revoked in [
+        ("live", now + datetime.timedelta(days=1), None),
+        ("no expiry", None, None),
+        ("expired", now - datetime.timedelta(seconds=1), None),
+        ("revoked", now + datetime.timedelta(days=1), now),
+    ]:
+        token, raw = services.api_token_create(actor=release_manager, user=release_manager, name=name)
+        ApiToken.objects.filter(pk=token.pk).update(expires_at=expires, revoked_at=revoked)
+        raws[token.pk] = raw
+    active = set(ApiToken.objects.active().values_list("pk", flat=True))
+    authenticated = {pk for pk, raw in raws.items() if services.api_token_authenticate(raw) == release_manager}
+    assert authenticated == active and len(active) == 2
+
+
 def test_tokens_of_deactivated_users_do_not_authenticate(admin_user, release_manager):
     _, raw = services.api_token_create(actor=release_manager, user=release_manager, name="ci")
     services.user_update(actor=admin_user, user=release_manager, version=1, is_active=False)
