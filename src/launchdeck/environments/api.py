@@ -22,7 +22,7 @@ from launchdeck.core.api import (
 )
 from launchdeck.core.errors import ValidationFailed
 from launchdeck.core.services import blank_text_clears, require_plausible_dates
-from launchdeck.environments import selectors, services
+from launchdeck.environments import rules, selectors, services
 from launchdeck.environments.choices import (
     BookingStatus,
     BookingUsage,
@@ -388,9 +388,15 @@ class ConflictWindow(Schema):
 
 
 class NextFreeSlotQuery(Schema):
-    duration_hours: float = Field(ge=0.5, le=2160, description="How long the booking lasts: 30 minutes to 90 days.")
+    duration_hours: float = Field(
+        ge=rules.MIN_BOOKING.total_seconds() / 3600,
+        le=24 * rules.BOOKING_SEARCH_DAYS,
+        description=f"How long the booking lasts: 30 minutes to {rules.BOOKING_SEARCH_DAYS} days.",
+    )
     usage: BookingUsage = BookingUsage.EXCLUSIVE
-    earliest: UtcDatetime | None = Field(None, description="Search from here (default now), for 90 days.")
+    earliest: UtcDatetime | None = Field(
+        None, description=f"Search from here (default now), for {rules.BOOKING_SEARCH_DAYS} days."
+    )
 
 
 def _booking(request, pk: int):
@@ -421,11 +427,6 @@ def _booking_references(request, data: dict) -> dict:
 def list_booking_conflicts(request: HttpRequest, window: Query[ConflictWindow]):
     """The live bookings in `start`..`end` that need attention, with the reasons: overbooked, inside a booking
     freeze, on an environment that is down or decommissioned, or outside the phase they serve."""
-    if window.end <= window.start:
-        raise ValidationFailed.field("end", "The end must be after the start.")
-    if window.end - window.start > timedelta(days=366):
-        raise ValidationFailed.field("end", "Ask about at most 366 days at once.")
-    require_plausible_dates(start=window.start.date(), end=window.end.date())
     return selectors.booking_conflict_report(
         user=request.auth, start=window.start, end=window.end, environment_ids=window.environment
     )
@@ -521,6 +522,9 @@ def get_next_free_slot(request: HttpRequest, environment_id: BookingPathId, quer
     """The earliest window of `duration_hours` within 90 days from `earliest` (default now) that fits beside the
     live bookings and outside the booking freezes covering the environment."""
     environment = Environment.objects.restrict(request.auth).get_visible(pk=environment_id)
+    unbookable = selectors.unbookable_reason(environment)
+    if unbookable:
+        raise ValidationFailed.field("environment", unbookable)
     earliest = query.earliest or timezone.now()
     require_plausible_dates(earliest=earliest.date())
     require_plausible_dates(earliest=(earliest + timedelta(days=selectors.BOOKING_SEARCH_DAYS)).date())
@@ -811,18 +815,6 @@ class EnvironmentScheduleQuery(Schema):
     group: Id | None = Field(None, description="Only the environments of this group (lane).")
 
 
-def _filled_window(start, end, default):
-    """Both ends of a window: as given, one end and the default length, or the default window."""
-    if start is None and end is None:
-        return default
-    first, last = default
-    if start is None:
-        return end - (last - first), end
-    if end is None:
-        return start, start + (last - first)
-    return start, end
-
-
 @router.get(
     "/environments/schedule",
     response={200: EnvironmentScheduleOut, **READ_RESPONSES},
@@ -832,7 +824,7 @@ def get_environment_schedule(request: HttpRequest, query: Query[EnvironmentSched
     """Who holds which environment when: the environment rows (grouped by lane, type or not at all), their bookings
     in the window with conflicts flagged by the capacity rule, and the booking freezes to shade. The data the
     schedule page draws."""
-    start, end = _filled_window(query.start, query.end, selectors.schedule_default_window())
+    start, end = selectors.fill_window(query.start, query.end, selectors.schedule_default_window())
     data = selectors.environment_schedule(
         user=request.auth,
         start=start,
@@ -860,7 +852,7 @@ class EnvironmentUtilisationQuery(Schema):
 def get_environment_utilisation(request: HttpRequest, query: Query[EnvironmentUtilisationQuery]):
     """Per environment and ISO week: booked days, available days and utilisation; idle environments and the cost of
     idle time; totals."""
-    start, end = _filled_window(query.start, query.end, selectors.utilisation_default_window())
+    start, end = selectors.fill_window(query.start, query.end, selectors.utilisation_default_window())
     data = selectors.environment_utilisation(
         user=request.auth, start=start, end=end, environment_type=query.type, group=query.group
     )

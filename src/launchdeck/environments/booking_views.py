@@ -14,16 +14,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from launchdeck.core.errors import DomainError, ValidationFailed
-from launchdeck.core.forms import DateInput, StyledForm
 from launchdeck.core.services import is_plausible_date
 from launchdeck.core.ui import PAGE_SIZE, form_page, parse_id
-from launchdeck.environments import selectors, services
+from launchdeck.environments import rules, selectors, services
 from launchdeck.environments.choices import LIVE_BOOKING_STATUSES, BookingStatus, BookingUsage
-from launchdeck.environments.forms import DateTimeInput
+from launchdeck.environments.forms import BookingFilterForm, BookingForm, DecisionForm, ReportWindowForm
 from launchdeck.environments.models import Environment, EnvironmentBooking
-from launchdeck.org.models import Team
-from launchdeck.releases.choices import EnvironmentType, Recurrence, ReleaseStatus
-from launchdeck.releases.models import Phase, Release
+from launchdeck.releases.models import Release
 
 STATUS_BADGES = {
     BookingStatus.REQUESTED: "text-bg-warning",
@@ -33,95 +30,8 @@ STATUS_BADGES = {
     BookingStatus.REJECTED: "text-bg-danger",
     BookingStatus.CANCELLED: "text-bg-light border",
 }
-CLOSED_RELEASE_STATUSES = (ReleaseStatus.RELEASED, ReleaseStatus.CANCELLED)
 REPORT_DAYS = 90
-MAX_REPORT_DAYS = 366
 DEFAULT_SLOT_HOURS = 8.0
-
-
-# Forms
-
-
-class BookingFilterForm(StyledForm):
-    environment = forms.ModelChoiceField(
-        queryset=Environment.objects.none(), required=False, empty_label="Any environment"
-    )
-    type = forms.ChoiceField(choices=[("", "Any type"), *EnvironmentType.choices], required=False)
-    status = forms.ChoiceField(choices=[("", "Any status"), ("live", "Live"), *BookingStatus.choices], required=False)
-    release = forms.ModelChoiceField(queryset=Release.objects.none(), required=False, empty_label="Any release")
-
-    def __init__(self, *args, environments, releases, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["environment"].queryset = environments
-        self.fields["release"].queryset = releases
-
-
-class PhaseChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        return f"{obj.release.name} / {obj.name} ({obj.planned_start:%d %b} to {obj.planned_end:%d %b %Y})"
-
-
-class BookingForm(StyledForm):
-    """A booking's window and what it is for; the dates are read in the site's time zone."""
-
-    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    environment = forms.ModelChoiceField(queryset=Environment.objects.none())
-    starts_at = forms.DateTimeField(label="Starts", widget=DateTimeInput())
-    ends_at = forms.DateTimeField(label="Ends", widget=DateTimeInput(), help_text="The booking ends at this moment.")
-    usage = forms.ChoiceField(choices=BookingUsage.choices, initial=BookingUsage.EXCLUSIVE)
-    phase = PhaseChoiceField(
-        queryset=Phase.objects.none(), required=False, help_text="The booking moves when the phase moves."
-    )
-    release = forms.ModelChoiceField(queryset=Release.objects.none(), required=False)
-    team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False, empty_label="No team")
-    purpose = forms.CharField(max_length=200, required=False)
-    repeat = forms.ChoiceField(
-        choices=[
-            (Recurrence.NONE, "Does not repeat"),
-            (Recurrence.WEEKLY, "Every week"),
-            (Recurrence.MONTHLY, "Every month"),
-        ],
-        required=False,
-        initial=Recurrence.NONE,
-    )
-    occurrences = forms.IntegerField(min_value=1, max_value=services.MAX_OCCURRENCES, initial=1, required=False)
-
-    def __init__(self, *args, user, editing=False, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["environment"].queryset = Environment.objects.restrict(user, "view").order_by("name")
-        self.fields["phase"].queryset = (
-            Phase.objects.restrict(user, "view")
-            .exclude(release__status__in=CLOSED_RELEASE_STATUSES)
-            .select_related("release")
-            .order_by("release__name", "planned_start", "pk")
-        )
-        self.fields["release"].queryset = (
-            Release.objects.restrict(user, "view").exclude(status__in=CLOSED_RELEASE_STATUSES).order_by("name")
-        )
-        self.fields["team"].queryset = Team.objects.restrict(user, "view").order_by("name")
-        if editing:
-            for name in ("environment", "phase", "release", "repeat", "occurrences"):
-                del self.fields[name]
-
-    def clean(self):
-        data = super().clean()
-        for name in ("starts_at", "ends_at"):
-            moment = data.get(name)
-            if moment is not None and not is_plausible_date(moment.date()):
-                self.add_error(name, "Enter a date between the years 1900 and 2999.")
-        if "repeat" in self.fields:
-            data["repeat"] = data.get("repeat") or Recurrence.NONE
-            data["occurrences"] = data.get("occurrences") or 1
-        return data
-
-
-class DecisionForm(StyledForm):
-    note = forms.CharField(max_length=2000, required=False)
-
-
-class ReportWindowForm(StyledForm):
-    start = forms.DateField(widget=DateInput(), required=False)
-    end = forms.DateField(widget=DateInput(), required=False)
 
 
 # Helpers
@@ -133,8 +43,11 @@ def _with_badges(bookings):
     return bookings
 
 
-def _midnight(day: datetime.date) -> datetime.datetime:
-    return datetime.datetime.combine(day, datetime.time.min, tzinfo=timezone.get_default_timezone())
+def _conflict_rows(user, start: datetime.date, end: datetime.date) -> list[dict]:
+    """The conflict report over the days `start` to `end` (both included)."""
+    return selectors.booking_conflict_report(
+        user=user, start=selectors.day_start(start), end=selectors.day_start(end + datetime.timedelta(days=1))
+    )
 
 
 def _actions(user, booking: EnvironmentBooking) -> list[dict]:
@@ -221,21 +134,16 @@ def booking_conflicts(request):
     today = timezone.localdate()
     start, end = today, today + datetime.timedelta(days=REPORT_DAYS)
     error = None
-    if form.is_valid():
+    if form.is_bound and not form.is_valid():
+        error = next(iter(form.errors.values()))[0]
+    elif form.is_bound:
         start = form.cleaned_data.get("start") or start
         end = form.cleaned_data.get("end") or (start + datetime.timedelta(days=REPORT_DAYS))
-        if not (is_plausible_date(start) and is_plausible_date(end)):
-            error, start, end = (
-                "Enter dates between the years 1900 and 2999.",
-                today,
-                today + datetime.timedelta(days=REPORT_DAYS),
-            )
-        elif end < start or (end - start).days > MAX_REPORT_DAYS:
-            error = f"Choose an end on or after the start, at most {MAX_REPORT_DAYS} days later."
-            end = start + datetime.timedelta(days=REPORT_DAYS)
-    rows = selectors.booking_conflict_report(
-        user=request.user, start=_midnight(start), end=_midnight(end + datetime.timedelta(days=1))
-    )
+    try:
+        rows = _conflict_rows(request.user, start, end)
+    except ValidationFailed as refused:
+        error, start, end = refused.detail, today, today + datetime.timedelta(days=REPORT_DAYS)
+        rows = _conflict_rows(request.user, start, end)
     _with_badges([row["booking"] for row in rows])
     return render(
         request,
@@ -410,7 +318,7 @@ def booking_next_free_slot(request):
     except forms.ValidationError:
         start = end = None
     if start and end and end > start and is_plausible_date(start.date()) and is_plausible_date(end.date()):
-        hours = min((end - start).total_seconds() / 3600, 24 * 90)
+        hours = min((end - start).total_seconds() / 3600, 24 * rules.BOOKING_SEARCH_DAYS)
     now = timezone.now()
     if start and is_plausible_date(start.date()) and start > now:
         earliest = start
@@ -418,8 +326,10 @@ def booking_next_free_slot(request):
     environment = Environment.objects.restrict(request.user, "view").filter(pk=environment_pk).first()
     if environment is None:
         context["message"] = "Choose an environment first."
-    elif hours < 0.5:
-        context["message"] = "A booking lasts at least 30 minutes."
+    elif selectors.unbookable_reason(environment):
+        context["message"] = selectors.unbookable_reason(environment)
+    elif datetime.timedelta(hours=hours) < rules.MIN_BOOKING:
+        context["message"] = rules.window_problem(now, now + datetime.timedelta(hours=hours))[1]
     else:
         duration = datetime.timedelta(hours=hours)
         try:
@@ -434,7 +344,9 @@ def booking_next_free_slot(request):
         except (ValidationFailed, OverflowError):
             found = None
         if found is None:
-            context["message"] = f"Nothing fits {environment} for {hours:g} hours in the next 90 days."
+            context["message"] = (
+                f"Nothing fits {environment} for {hours:g} hours in the next {rules.BOOKING_SEARCH_DAYS} days."
+            )
         else:
             local = timezone.get_default_timezone()
             context["found"] = {
@@ -451,7 +363,7 @@ def booking_next_free_slot(request):
 def environment_bookings_panel(request, pk: int) -> HttpResponse:
     """The environment page's bookings: the live ones from today, and links to book it or find a free slot."""
     environment = Environment.objects.restrict(request.user, "view").get_visible(pk=pk)
-    today = _midnight(timezone.localdate())
+    today = selectors.day_start(timezone.localdate())
     bookings = _with_badges(
         list(
             selectors.booking_list(

@@ -39,7 +39,7 @@ def _with_badges(deployments):
 
 
 def _day_start(day: datetime.date | None) -> datetime.datetime | None:
-    return datetime.datetime.combine(day, datetime.time.min, tzinfo=datetime.UTC) if day else None
+    return selectors.day_start(day) if day else None
 
 
 @login_required

@@ -9,6 +9,8 @@ from launchdeck.catalog.models import Component, System
 from launchdeck.core.forms import DateInput, StyledForm
 from launchdeck.core.services import IMPLAUSIBLE_DATE_MESSAGE, is_plausible_date
 from launchdeck.environments.choices import (
+    BookingStatus,
+    BookingUsage,
     DeploymentOutcome,
     DeploymentSource,
     EnvironmentCategory,
@@ -18,15 +20,24 @@ from launchdeck.environments.choices import (
     RequestStatus,
 )
 from launchdeck.environments.models import MAX_CAPACITY, MAX_VERSION_LENGTH, Environment, EnvironmentGroup
+from launchdeck.environments.selectors import fill_window
+from launchdeck.environments.services import MAX_OCCURRENCES
 from launchdeck.org.models import Team
-from launchdeck.releases.choices import EnvironmentType
+from launchdeck.releases.choices import EnvironmentType, Recurrence, ReleaseStatus
 from launchdeck.releases.models import Phase, Release
 
 # Inventory
 
 
+def plausible_day(day: datetime.date | datetime.datetime | None) -> datetime.date | datetime.datetime | None:
+    """A form field's cleaned day (or moment), refused with the one wording when its year is implausible."""
+    if day is not None and not is_plausible_date(day.date() if isinstance(day, datetime.datetime) else day):
+        raise forms.ValidationError(IMPLAUSIBLE_DATE_MESSAGE)
+    return day
+
+
 class DateTimeInput(forms.DateTimeInput):
-    """A browser date-and-time picker; the time is read in the site's time zone (UTC)."""
+    """A browser date-and-time picker; the time is read in the site's time zone."""
 
     input_type = "datetime-local"
 
@@ -99,7 +110,7 @@ class EnvironmentStatusForm(StyledForm):
         required=False,
         label="From",
         widget=DateTimeInput(),
-        help_text="When the status began (UTC); empty is now. Not before the current status began.",
+        help_text="When the status began, in the site's time zone; empty is now. Not before the current status began.",
     )
 
 
@@ -118,7 +129,9 @@ class EnvironmentComponentForm(StyledForm):
         max_length=5000,
         help_text="Endpoints, feature flags, data set.",
     )
-    deployed_at = forms.DateTimeField(required=False, label="Deployed at", widget=DateTimeInput(), help_text="UTC.")
+    deployed_at = forms.DateTimeField(
+        required=False, label="Deployed at", widget=DateTimeInput(), help_text="In the site's time zone."
+    )
 
     def __init__(self, *args, systems, components, fixed_system=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -149,15 +162,102 @@ class EnvironmentDependencyForm(StyledForm):
 
 # Bookings
 
+CLOSED_RELEASE_STATUSES = (ReleaseStatus.RELEASED, ReleaseStatus.CANCELLED)
+
+
+class BookingFilterForm(StyledForm):
+    environment = forms.ModelChoiceField(
+        queryset=Environment.objects.none(), required=False, empty_label="Any environment"
+    )
+    type = forms.ChoiceField(choices=[("", "Any type"), *EnvironmentType.choices], required=False)
+    status = forms.ChoiceField(choices=[("", "Any status"), ("live", "Live"), *BookingStatus.choices], required=False)
+    release = forms.ModelChoiceField(queryset=Release.objects.none(), required=False, empty_label="Any release")
+
+    def __init__(self, *args, environments, releases, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["environment"].queryset = environments
+        self.fields["release"].queryset = releases
+
+
+class PhaseChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.release.name} / {obj.name} ({obj.planned_start:%d %b} to {obj.planned_end:%d %b %Y})"
+
+
+class BookingForm(StyledForm):
+    """A booking's window and what it is for; the dates are read in the site's time zone."""
+
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    environment = forms.ModelChoiceField(queryset=Environment.objects.none())
+    starts_at = forms.DateTimeField(label="Starts", widget=DateTimeInput())
+    ends_at = forms.DateTimeField(label="Ends", widget=DateTimeInput(), help_text="The booking ends at this moment.")
+    usage = forms.ChoiceField(choices=BookingUsage.choices, initial=BookingUsage.EXCLUSIVE)
+    phase = PhaseChoiceField(
+        queryset=Phase.objects.none(), required=False, help_text="The booking moves when the phase moves."
+    )
+    release = forms.ModelChoiceField(queryset=Release.objects.none(), required=False)
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False, empty_label="No team")
+    purpose = forms.CharField(max_length=200, required=False)
+    repeat = forms.ChoiceField(
+        choices=[
+            (Recurrence.NONE, "Does not repeat"),
+            (Recurrence.WEEKLY, "Every week"),
+            (Recurrence.MONTHLY, "Every month"),
+        ],
+        required=False,
+        initial=Recurrence.NONE,
+    )
+    occurrences = forms.IntegerField(min_value=1, max_value=MAX_OCCURRENCES, initial=1, required=False)
+
+    def __init__(self, *args, user, editing=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["environment"].queryset = Environment.objects.restrict(user, "view").order_by("name")
+        self.fields["phase"].queryset = (
+            Phase.objects.restrict(user, "view")
+            .exclude(release__status__in=CLOSED_RELEASE_STATUSES)
+            .select_related("release")
+            .order_by("release__name", "planned_start", "pk")
+        )
+        self.fields["release"].queryset = (
+            Release.objects.restrict(user, "view").exclude(status__in=CLOSED_RELEASE_STATUSES).order_by("name")
+        )
+        self.fields["team"].queryset = Team.objects.restrict(user, "view").order_by("name")
+        if editing:
+            for name in ("environment", "phase", "release", "repeat", "occurrences"):
+                del self.fields[name]
+
+    def clean_starts_at(self):
+        return plausible_day(self.cleaned_data.get("starts_at"))
+
+    def clean_ends_at(self):
+        return plausible_day(self.cleaned_data.get("ends_at"))
+
+    def clean(self):
+        data = super().clean()
+        if "repeat" in self.fields:
+            data["repeat"] = data.get("repeat") or Recurrence.NONE
+            data["occurrences"] = data.get("occurrences") or 1
+        return data
+
+
+class DecisionForm(StyledForm):
+    note = forms.CharField(max_length=2000, required=False)
+
+
+class ReportWindowForm(StyledForm):
+    start = forms.DateField(widget=DateInput(), required=False)
+    end = forms.DateField(widget=DateInput(), required=False)
+
+    def clean_start(self):
+        return plausible_day(self.cleaned_data.get("start"))
+
+    def clean_end(self):
+        return plausible_day(self.cleaned_data.get("end"))
+
+
 # Environment requests
 
 REQUEST_STATUS_FILTERS = [("", "Any status"), ("open", "Open (requested or in progress)"), *RequestStatus.choices]
-
-
-def _request_plausible_day(day: datetime.date | None) -> datetime.date | None:
-    if not is_plausible_date(day):
-        raise forms.ValidationError(IMPLAUSIBLE_DATE_MESSAGE)
-    return day
 
 
 class EnvironmentRequestFilterForm(StyledForm):
@@ -228,7 +328,7 @@ class EnvironmentRequestForm(StyledForm):
         return self.cleaned_data.get("version") or None
 
     def clean_due_on(self):
-        return _request_plausible_day(self.cleaned_data.get("due_on"))
+        return plausible_day(self.cleaned_data.get("due_on"))
 
 
 class RequestNoteForm(StyledForm):
@@ -245,16 +345,10 @@ class TeamLoadForm(StyledForm):
         self.fields["team"].queryset = teams
 
     def clean_start(self):
-        return _request_plausible_day(self.cleaned_data.get("start"))
+        return plausible_day(self.cleaned_data.get("start"))
 
 
 # Deployments and versions
-def _deployment_plausible_day(day: datetime.date | None) -> datetime.date | None:
-    if not is_plausible_date(day):
-        raise forms.ValidationError(IMPLAUSIBLE_DATE_MESSAGE)
-    return day
-
-
 class DeploymentFilterForm(StyledForm):
     q = forms.CharField(required=False, max_length=200, label="", widget=forms.TextInput(attrs={"type": "search"}))
     environment = forms.ModelChoiceField(
@@ -277,10 +371,10 @@ class DeploymentFilterForm(StyledForm):
         )
 
     def clean_since(self):
-        return _deployment_plausible_day(self.cleaned_data.get("since"))
+        return plausible_day(self.cleaned_data.get("since"))
 
     def clean_until(self):
-        return _deployment_plausible_day(self.cleaned_data.get("until"))
+        return plausible_day(self.cleaned_data.get("until"))
 
 
 class DeploymentForm(StyledForm):
@@ -288,7 +382,10 @@ class DeploymentForm(StyledForm):
     environment = forms.ModelChoiceField(Environment.objects.none(), empty_label="Choose the environment")
     version = forms.CharField(max_length=MAX_VERSION_LENGTH, help_text="As the build names it, e.g. 4.2.0 or a1b2c3d.")
     deployed_at = forms.DateTimeField(
-        required=False, widget=DateTimeInput(), label="Deployed at (UTC)", help_text="Leave empty for now."
+        required=False,
+        widget=DateTimeInput(),
+        label="Deployed at",
+        help_text="In the site's time zone; leave empty for now.",
     )
     outcome = forms.ChoiceField(choices=DeploymentOutcome.choices, initial=DeploymentOutcome.SUCCEEDED)
     source = forms.ChoiceField(choices=DeploymentSource.choices, initial=DeploymentSource.MANUAL)
@@ -327,12 +424,6 @@ SCHEDULE_GROUP_BY_CHOICES = [("group", "Group (lane)"), ("type", "Environment ty
 NO_GROUP_CHOICE = ("-", "No group")
 
 
-def _schedule_plausible_day(day: datetime.date | None) -> datetime.date | None:
-    if not is_plausible_date(day):
-        raise forms.ValidationError(IMPLAUSIBLE_DATE_MESSAGE)
-    return day
-
-
 class _EnvironmentWindowFilterForm(StyledForm):
     """A window of days (both ends, one end and the default length, or the default window), a type and a group."""
 
@@ -353,25 +444,17 @@ class _EnvironmentWindowFilterForm(StyledForm):
         ]
 
     def clean_start(self):
-        return _schedule_plausible_day(self.cleaned_data.get("start"))
+        return plausible_day(self.cleaned_data.get("start"))
 
     def clean_end(self):
-        return _schedule_plausible_day(self.cleaned_data.get("end"))
+        return plausible_day(self.cleaned_data.get("end"))
 
     def clean(self):
         """Fill in the window; whether it makes sense (its end after its start, not too long) is the selector's."""
         data = super().clean()
         if "start" in self.errors or "end" in self.errors:
             return data
-        start, end = data.get("start"), data.get("end")
-        first, last = self.default
-        if start and not end:
-            end = start + (last - first)
-        elif end and not start:
-            start = end - (last - first)
-        elif not start:
-            start, end = first, last
-        data["start"], data["end"] = start, end
+        data["start"], data["end"] = fill_window(data.get("start"), data.get("end"), self.default)
         return data
 
 
@@ -401,4 +484,4 @@ class DemandFilterForm(StyledForm):
     weeks = forms.TypedChoiceField(choices=DEMAND_WEEKS_CHOICES, coerce=int, required=False, empty_value=26)
 
     def clean_start(self):
-        return _schedule_plausible_day(self.cleaned_data.get("start"))
+        return plausible_day(self.cleaned_data.get("start"))

@@ -14,6 +14,7 @@ from launchdeck.core.ui import PAGE_SIZE, form_page, parse_id
 from launchdeck.environments import selectors, services
 from launchdeck.environments.choices import OPEN_REQUEST_STATUSES, MaskingStatus, RequestStatus
 from launchdeck.environments.forms import (
+    CLOSED_RELEASE_STATUSES,
     EnvironmentRequestFilterForm,
     EnvironmentRequestForm,
     RequestNoteForm,
@@ -21,7 +22,6 @@ from launchdeck.environments.forms import (
 )
 from launchdeck.environments.models import Environment
 from launchdeck.org.models import Team
-from launchdeck.releases.choices import ReleaseStatus
 from launchdeck.releases.models import Phase, Release
 
 COMMITTED, OVER, CAPACITY = "#0d6efd", "#dc3545", "#212529"
@@ -31,7 +31,10 @@ STATUS_BADGES = {
     RequestStatus.DONE: "text-bg-success",
     RequestStatus.CANCELLED: "text-bg-light border",
 }
-CLOSED_RELEASE_STATUSES = (ReleaseStatus.RELEASED, ReleaseStatus.CANCELLED)
+MASKING_PENDING_NOTE = (
+    "This refresh copies data into a non-production environment: record the masking of personal data before "
+    "completing it."
+)
 
 
 def _teams(user):
@@ -106,6 +109,7 @@ def request_detail(request, pk: int):
             "object": environment_request,
             "object_type": environment_request._meta.label_lower,
             "actions": _actions(request.user, environment_request),
+            "actions_intro": MASKING_PENDING_NOTE if environment_request.masking == MaskingStatus.PENDING else "",
             "note_form": RequestNoteForm(),
             "edit_url": reverse("environments:request_edit", args=[pk])
             if may_change and environment_request.status in OPEN_REQUEST_STATUSES

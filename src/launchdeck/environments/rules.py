@@ -18,6 +18,29 @@ SHARED = "shared"
 UP = frozenset({"available", "in_use", "degraded"})
 OUT_OF_SERVICE = frozenset({"provisioning", "decommissioned"})
 
+# THE limits of one booking's window, and how far ahead "next free slot" looks.
+MIN_BOOKING = timedelta(minutes=30)
+MAX_BOOKING_DAYS = 366
+BOOKING_SEARCH_DAYS = 90
+
+
+def window_problem(start: datetime, end: datetime) -> tuple[str, str] | None:
+    """THE rule of a booking's window alone: `(field, message)` of what is wrong with `start`..`end`, or None.
+
+    A booking ends after it starts and lasts from `MIN_BOOKING` (30 minutes) to `MAX_BOOKING_DAYS` days.
+    """
+    if end <= start:
+        return "ends_at", "A booking ends after it starts."
+    if end - start < MIN_BOOKING:
+        return "ends_at", f"A booking lasts at least {MIN_BOOKING.seconds // 60} minutes."
+    if end - start > timedelta(days=MAX_BOOKING_DAYS):
+        days = (end - start).days
+        return (
+            "ends_at",
+            f"A booking lasts at most {MAX_BOOKING_DAYS} days; this one lasts {days} days. Book it in parts.",
+        )
+    return None
+
 
 @dataclass(frozen=True)
 class Held:

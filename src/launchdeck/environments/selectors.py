@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from launchdeck.catalog.models import System
 from launchdeck.core.errors import ValidationFailed
-from launchdeck.core.services import require_plausible_dates
+from launchdeck.core.services import IMPLAUSIBLE_DATE_MESSAGE, is_plausible_date, require_plausible_dates
 from launchdeck.environments import rules
 from launchdeck.environments.choices import (
     LIVE_BOOKING_STATUSES,
@@ -41,6 +41,40 @@ from launchdeck.releases.choices import EnvironmentType, FreezeCategory, FreezeS
 from launchdeck.releases.freezes import FreezeOccurrence, freezes_between, release_portfolio
 from launchdeck.releases.models import Phase, Release, ReleaseSystem
 from launchdeck.scheduling.calendar import WorkingCalendar
+
+# Windows of time
+
+REPORT_MOST_DAYS = 366
+"""The longest window the conflict report and the schedule cover at once: a year (a quarter of 600 environments is
+~15,000 bookings)."""
+
+
+def day_start(day: date) -> datetime:
+    """THE first instant of `day` in the site's time zone: how a day (or a window of whole days) becomes instants."""
+    return datetime.combine(day, time.min, tzinfo=timezone.get_default_timezone())
+
+
+def check_report_window(start: datetime, end: datetime, *, most_days: int | None = None, most_words: str = "") -> None:
+    """THE check of a report's window of instants `start`..`end` (end exclusive): plausible dates, the end after the
+    start and, when `most_days` is given, at most that many days (`most_words` says it in words: "a year")."""
+    require_plausible_dates(start=start.date(), end=end.date())
+    if end <= start:
+        raise ValidationFailed.field("end", "The end must be after the start.")
+    if most_days is not None and end - start > timedelta(days=most_days):
+        raise ValidationFailed.field("end", f"Show at most {most_words or f'{most_days} days'} at a time.")
+
+
+def fill_window(start: date | None, end: date | None, default: tuple[date, date]) -> tuple[date, date]:
+    """Both ends of a window of days: as given, one end and the default's length, or the default window."""
+    first, last = default
+    if start is None and end is None:
+        return first, last
+    if start is None:
+        return end - (last - first), end
+    if end is None:
+        return start, start + (last - first)
+    return start, end
+
 
 # Inventory
 
@@ -136,12 +170,6 @@ def default_history_window(now: datetime | None = None) -> tuple[datetime, datet
     return end - timedelta(days=STATUS_HISTORY_DAYS), end
 
 
-def _check_window(start: datetime, end: datetime) -> None:
-    require_plausible_dates(start=start.date(), end=end.date())
-    if end <= start:
-        raise ValidationFailed.field("end", "The end of the window must be after its start.")
-
-
 def _history_rows(ids, start: datetime, end: datetime, user=None):
     """(environment id, since, status, note, actor, pk) of the entries in force during `start`..`end`, in time order.
 
@@ -168,7 +196,7 @@ def environment_status_history(
     if start is None or end is None:
         default_start, default_end = default_history_window()
         start, end = start or default_start, end or default_end
-    _check_window(start, end)
+    check_report_window(start, end)
     return list(_history_rows([environment.pk], start, end, user))
 
 
@@ -177,7 +205,7 @@ def environment_availability_map(ids, start: datetime, end: datetime, *, user=No
 
     By `rules.availability`; `user`, when given, limits the history read to what they may see.
     """
-    _check_window(start, end)
+    check_report_window(start, end)
     ids = list(ids)
     histories: dict[int, list[tuple[datetime, str]]] = {pk: [] for pk in ids}
     if not ids:
@@ -205,7 +233,7 @@ def environment_status_band(
     day = start.date()
     index = -1
     while day <= end.date():
-        day_end = datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC)
+        day_end = day_start(day + timedelta(days=1))
         while index + 1 < len(history) and history[index + 1].started_at < day_end:
             index += 1
         days.append((day, history[index].status if index >= 0 else None))
@@ -215,8 +243,15 @@ def environment_status_band(
 
 # Bookings
 
-BOOKING_SEARCH_DAYS = 90
+BOOKING_SEARCH_DAYS = rules.BOOKING_SEARCH_DAYS
 """How far ahead "next free slot" looks."""
+
+
+def unbookable_reason(environment: Environment) -> str | None:
+    """Why `environment` cannot be booked at all (it is decommissioned), in words; None when it can."""
+    if environment.status == EnvironmentStatus.DECOMMISSIONED:
+        return f"{environment} is decommissioned and cannot be booked."
+    return None
 
 
 def when(moment: datetime) -> str:
@@ -339,10 +374,7 @@ def _local_day(moment: datetime) -> date:
 
 def freeze_window(occurrence: FreezeOccurrence) -> tuple[datetime, datetime]:
     """The instants a freeze occurrence holds: from the start of its first day to the end of its last (local time)."""
-    zone = timezone.get_default_timezone()
-    first = datetime.combine(occurrence.start, time.min, tzinfo=zone)
-    after = datetime.combine(occurrence.end + timedelta(days=1), time.min, tzinfo=zone)
-    return first, after
+    return day_start(occurrence.start), day_start(occurrence.end + timedelta(days=1))
 
 
 def _release_portfolio_id(release: Release | int | None) -> int | None:
@@ -416,7 +448,9 @@ def booking_conflict_report(
     """The live bookings overlapping `start`..`end` that need attention, each with the reasons in words: overbooked
     (do not fit beside the others), inside a booking freeze that covers them, on an environment that is down or
     decommissioned, or linked to a phase whose window they no longer cover. A handful of queries, whatever the size.
+    The window is checked here (at most `REPORT_MOST_DAYS`), for the page and the API alike.
     """
+    check_report_window(start, end, most_days=REPORT_MOST_DAYS, most_words="a year")
     bookings = booking_list(user=user, start=start, end=end, status=list(LIVE_BOOKING_STATUSES))
     if environment_ids is not None:
         bookings = bookings.filter(environment_id__in=list(environment_ids))
@@ -488,10 +522,7 @@ def booking_conflict_report(
 
 def booking_within_phase(starts_at: datetime, ends_at: datetime, phase: Phase) -> bool:
     """Whether a booking's window lies within the days of the phase it serves (local days, ends inclusive)."""
-    zone = timezone.get_default_timezone()
-    first = datetime.combine(phase.planned_start, time.min, tzinfo=zone)
-    after = datetime.combine(phase.planned_end + timedelta(days=1), time.min, tzinfo=zone)
-    return first <= starts_at and ends_at <= after
+    return day_start(phase.planned_start) <= starts_at and ends_at <= day_start(phase.planned_end + timedelta(days=1))
 
 
 def booking_move_problem(
@@ -502,12 +533,17 @@ def booking_move_problem(
     exclude: Iterable[int] = (),
     moved: dict[int, tuple[datetime, datetime]] | None = None,
 ) -> str | None:
-    """Why `booking` could not move to `starts_at`..`ends_at` (too short, a freeze, a clash: in words), or None."""
+    """Why `booking` could not move to `starts_at`..`ends_at` (its window, the environment, a freeze, a clash: in
+    words), or None. The window by `rules.window_problem`, as the booking service checks it."""
     environment = booking.environment
-    if ends_at - starts_at < timedelta(minutes=30):
-        return "It would last less than 30 minutes."
-    if environment.status == EnvironmentStatus.DECOMMISSIONED:
-        return f"{environment} is decommissioned."
+    if not (is_plausible_date(starts_at.date()) and is_plausible_date(ends_at.date())):
+        return IMPLAUSIBLE_DATE_MESSAGE
+    problem = rules.window_problem(starts_at, ends_at)
+    if problem:
+        return problem[1]
+    problem = unbookable_reason(environment)
+    if problem:
+        return problem
     frozen = booking_freezes(environment, starts_at, ends_at, booking.release_id)
     if frozen:
         return f"It would fall in the booking freeze {frozen[0].name} ({frozen[0].start} to {frozen[0].end})."
@@ -923,8 +959,6 @@ def version_matrix(
 
 
 SCHEDULE_GROUPINGS = ("group", "type", "environment")
-SCHEDULE_MOST_DAYS = 366
-"""The longest window the schedule shows at once: a year (a quarter of 600 environments is ~15,000 bookings)."""
 UTILISATION_MOST_WEEKS = 53
 DEMAND_MOST_WEEKS = 52
 # Bookings that used an environment: the utilisation counts them (requested ones are not yet a use).
@@ -971,17 +1005,10 @@ def _schedule_day(value, field: str) -> date:
 
 
 def _schedule_window(start, end, *, most_days: int, most_words: str) -> tuple[date, date]:
+    """A window of whole days (both ends included), checked as the instants it covers by `check_report_window`."""
     start, end = _schedule_day(start, "start"), _schedule_day(end, "end")
-    if end < start:
-        raise ValidationFailed.field("end", "The end date cannot be before the start.")
-    if (end - start).days >= most_days:
-        raise ValidationFailed.field("end", f"Show at most {most_words} at a time.")
+    check_report_window(day_start(start), day_start(end + _ONE_DAY), most_days=most_days, most_words=most_words)
     return start, end
-
-
-def _schedule_midnight(day: date) -> datetime:
-    """The first instant of `day` in the site's time zone: windows of whole days become instants."""
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def _schedule_link(name: str):
@@ -1050,9 +1077,9 @@ def _schedule_environments(user, *, environment_type: str | None = None, group=N
 def _schedule_freezes(occurrences, environments: list[dict]) -> list[dict]:
     """The booking freezes of a window, each with the environment rows it shades (None: every row).
 
-    Organisation-wide freezes cover every environment and environment freezes the environments of their types.
-    System freezes cover the environments where those systems are installed (one query, only when there are any);
-    portfolio freezes cover the bookings of some releases rather than environments, so they shade no row.
+    By the one rule, `booking_freeze_applies`: an organisation-wide freeze shades every row; the others the rows of
+    the environments they cover (system freezes: where those systems are installed, read in one query only when
+    there are any). Portfolio freezes cover the bookings of some releases rather than environments: no row.
     """
     system_ids = {system for occurrence in occurrences for system in occurrence.system_ids}
     installed: dict[int, set[int]] = defaultdict(set)
@@ -1061,17 +1088,18 @@ def _schedule_freezes(occurrences, environments: list[dict]) -> list[dict]:
         for environment_id, system_id in EnvironmentComponent.objects.filter(
             environment_id__in=ids, system_id__in=system_ids
         ).values_list("environment_id", "system_id"):
-            installed[system_id].add(environment_id)
+            installed[environment_id].add(system_id)
+    # The rule reads an environment's type; unsaved instances carry it without a query.
+    shells = [(row["id"], Environment(pk=row["id"], environment_type=row["type"])) for row in environments]
     rows = []
     for index, occurrence in enumerate(occurrences):
-        if occurrence.scope == FreezeScope.ORGANISATION:
-            covered = None
-        elif occurrence.scope == FreezeScope.ENVIRONMENTS:
-            covered = [row["id"] for row in environments if row["type"] in occurrence.environment_types]
-        elif occurrence.scope == FreezeScope.SYSTEMS:
-            covered = sorted({pk for system in occurrence.system_ids for pk in installed.get(system, ())})
-        else:
-            covered = []
+        covered = None
+        if occurrence.scope != FreezeScope.ORGANISATION:
+            covered = [
+                pk
+                for pk, environment in shells
+                if booking_freeze_applies(occurrence, environment, system_ids=installed.get(pk, ()))
+            ]
         rows.append(
             {
                 "id": f"{occurrence.window_id}.{index}",
@@ -1104,13 +1132,13 @@ def environment_schedule(
     row groups (`group`: lanes, `type`: environment types, `environment`: none) and the booking freezes to shade.
     Four to six queries whatever the size: plain rows, no model instance per booking.
     """
-    start, end = _schedule_window(start, end, most_days=SCHEDULE_MOST_DAYS, most_words="a year")
+    start, end = _schedule_window(start, end, most_days=REPORT_MOST_DAYS, most_words="a year")
     if group_by not in SCHEDULE_GROUPINGS:
         raise ValidationFailed.field("group_by", "Group by group, type or environment.")
     if environment_type and environment_type not in EnvironmentType.values:
         raise ValidationFailed.field("type", "Choose one of the environment types.")
     today = today or timezone.localdate()
-    first, after = _schedule_midnight(start), _schedule_midnight(end + _ONE_DAY)
+    first, after = day_start(start), day_start(end + _ONE_DAY)
     environment_url = _schedule_link("environments:environment_detail")
     booking_url = _schedule_link("environments:booking_detail")
     type_labels = dict(EnvironmentType.choices)
@@ -1284,7 +1312,7 @@ def environment_utilisation(*, user, start, end, environment_type: str | None = 
     first_monday = start - timedelta(days=start.weekday())
     count = (end - first_monday).days // 7 + 1
     weeks = _iso_weeks(first_monday, count)
-    week_starts = [_schedule_midnight(first_monday + timedelta(weeks=index)) for index in range(count + 1)]
+    week_starts = [day_start(first_monday + timedelta(weeks=index)) for index in range(count + 1)]
     first, after = week_starts[0], week_starts[-1]
     environment_url = _schedule_link("environments:environment_detail")
 

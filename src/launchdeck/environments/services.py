@@ -3,7 +3,7 @@
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
@@ -30,7 +30,7 @@ from launchdeck.core.services import (
     save,
     snapshot,
 )
-from launchdeck.environments import selectors
+from launchdeck.environments import rules, selectors
 from launchdeck.environments.choices import (
     LIVE_BOOKING_STATUSES,
     OPEN_REQUEST_STATUSES,
@@ -368,8 +368,6 @@ def environment_component_remove(*, actor, component: EnvironmentComponent) -> N
 
 # Bookings
 
-MIN_BOOKING = timedelta(minutes=30)
-MAX_BOOKING_DAYS = 366
 MAX_OCCURRENCES = 52
 BOOKING_FIELDS = [
     "environment",
@@ -475,20 +473,15 @@ def _check_window(starts_at: datetime, ends_at: datetime) -> None:
         if timezone.is_naive(moment):
             raise ValidationFailed.field(name, "Give the time with its time zone.")
     require_plausible_dates(starts_at=starts_at.date(), ends_at=ends_at.date())
-    if ends_at <= starts_at:
-        raise ValidationFailed.field("ends_at", "A booking ends after it starts.")
-    if ends_at - starts_at < MIN_BOOKING:
-        raise ValidationFailed.field("ends_at", "A booking lasts at least 30 minutes.")
-    if ends_at - starts_at > timedelta(days=MAX_BOOKING_DAYS):
-        days = (ends_at - starts_at).days
-        raise ValidationFailed.field(
-            "ends_at", f"A booking lasts at most {MAX_BOOKING_DAYS} days; this one lasts {days} days. Book it in parts."
-        )
+    problem = rules.window_problem(starts_at, ends_at)
+    if problem:
+        raise ValidationFailed.field(*problem)
 
 
 def _check_bookable(environment: Environment) -> None:
-    if environment.status == EnvironmentStatus.DECOMMISSIONED:
-        raise ValidationFailed.field("environment", f"{environment} is decommissioned and cannot be booked.")
+    problem = selectors.unbookable_reason(environment)
+    if problem:
+        raise ValidationFailed.field("environment", problem)
 
 
 def _check_freezes(environment: Environment, starts_at, ends_at, release, *, prefix: str = "") -> None:
@@ -880,9 +873,7 @@ def _check_request(request: EnvironmentRequest) -> None:
             raise ValidationFailed.field("phase", f"The phase {request.phase.name} is not a phase of this release.")
         request.release_id = request.phase.release_id
     if kind == RequestKind.DECOMMISSION:
-        check_decommission(
-            environment, datetime.combine(request.due_on, time.min, tzinfo=UTC), f"after {request.due_on:%d %b %Y}"
-        )
+        check_decommission(environment, selectors.day_start(request.due_on), f"after {request.due_on:%d %b %Y}")
     if kind == RequestKind.DATA_REFRESH and environment.category != EnvironmentCategory.PRODUCTION:
         # Personal data copied out of production must be masked before the environment is used.
         if request.masking == MaskingStatus.NOT_NEEDED:

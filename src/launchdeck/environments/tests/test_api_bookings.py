@@ -171,7 +171,9 @@ def test_the_conflict_report(api_as, viewer):
     assert response.status_code == 200
     assert {row["booking"]["id"] for row in response.json()} == {first.pk, second.pk}
     bad = client.get("/bookings/conflicts", {"start": at(1).isoformat(), "end": at(0).isoformat()})
-    assert bad.status_code == 422
+    assert (bad.status_code, bad.json()["detail"]) == (422, "The end must be after the start.")
+    long = client.get("/bookings/conflicts", {"start": at(0).isoformat(), "end": at(367).isoformat()})
+    assert (long.status_code, long.json()["detail"]) == (422, "Show at most a year at a time.")
 
 
 def test_the_next_free_slot(api_as, viewer):
@@ -186,3 +188,10 @@ def test_the_next_free_slot(api_as, viewer):
     assert datetime.datetime.fromisoformat(body["ends_at"]) == at(3)
     assert client.get(path, {"duration_hours": 0.1}).status_code == 422
     assert client.get("/environments/999999/next-free-slot", {"duration_hours": 1}).status_code == 404
+
+
+def test_the_next_free_slot_of_a_decommissioned_environment_says_so(api_as, viewer):
+    environment = EnvironmentFactory(name="Old SIT", status="decommissioned")
+    response = api_as(viewer).get(f"/environments/{environment.pk}/next-free-slot", {"duration_hours": 1})
+    assert response.status_code == 422
+    assert response.json()["detail"] == "Old SIT is decommissioned and cannot be booked."

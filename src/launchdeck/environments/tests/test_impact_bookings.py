@@ -111,6 +111,18 @@ def test_applying_moves_the_bookings_that_fit_and_leaves_the_others(plan, releas
     ]
 
 
+def test_a_phase_move_that_stretches_a_booking_beyond_the_maximum_is_an_error_in_the_preview(plan, viewer):
+    from launchdeck.environments.impact import preview_bookings
+    from launchdeck.releases.schedule import ImpactContext
+
+    EnvironmentBooking.objects.filter(pk=plan["stuck"].pk).update(status=BookingStatus.CANCELLED)
+    sit = plan["sit"]
+    longer = {sit.pk: (sit.planned_start, sit.planned_end, sit.planned_start, D(2027, 6, 30))}
+    [item] = preview_bookings(ImpactContext(user=viewer, phases=longer, releases={}))
+    assert item["severity"] == "error"
+    assert "would stop fitting: A booking lasts at most 366 days; this one lasts 464 days." in item["text"]
+
+
 def test_cancelled_bookings_of_a_moved_phase_stay_out_of_it(plan, viewer):
     EnvironmentBooking.objects.filter(pk=plan["fits"].pk).update(status=BookingStatus.CANCELLED)
     items = bookings_section(schedule.what_if(user=viewer, changes=later(plan), today=TODAY))

@@ -153,3 +153,17 @@ def test_availability_counts_up_time_over_in_service_time():
     history = [(minute(0), "available"), (minute(10), "down"), (minute(15), "provisioning"), (minute(20), "in_use")]
     assert rules.availability(history, minute(0), minute(30)) == 20 / 25
     assert rules.availability([(minute(0), "decommissioned")], minute(0), minute(30)) is None
+
+
+def test_the_window_rule_of_one_booking():
+    assert rules.window_problem(BASE, BASE + timedelta(hours=1)) is None
+    assert rules.window_problem(BASE, BASE) == ("ends_at", "A booking ends after it starts.")
+    assert rules.window_problem(BASE, BASE + timedelta(minutes=29)) == (
+        "ends_at",
+        "A booking lasts at least 30 minutes.",
+    )
+    assert rules.window_problem(BASE, BASE + timedelta(days=366)) is None
+    assert rules.window_problem(BASE, BASE + timedelta(days=367)) == (
+        "ends_at",
+        "A booking lasts at most 366 days; this one lasts 367 days. Book it in parts.",
+    )

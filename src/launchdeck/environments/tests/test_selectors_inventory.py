@@ -154,7 +154,7 @@ def test_availability_of_many_environments_takes_one_query(viewer, django_assert
 
 def test_a_window_must_end_after_it_starts(viewer):
     environment = EnvironmentFactory()
-    with pytest.raises(ValidationFailed, match=r"The end of the window must be after its start\.") as caught:
+    with pytest.raises(ValidationFailed, match=r"The end must be after the start\.") as caught:
         selectors.environment_availability(environment, at(10), at(10))
     assert caught.value.errors[0]["field"] == "end"
     with pytest.raises(ValidationFailed):

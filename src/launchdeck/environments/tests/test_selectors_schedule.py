@@ -229,7 +229,7 @@ def test_a_decommissioned_environment_shows_only_while_it_has_bookings_in_the_wi
 @pytest.mark.parametrize(
     ("arguments", "field", "message"),
     [
-        ({"start": D(2026, 3, 10), "end": D(2026, 3, 9)}, "end", "The end date cannot be before the start."),
+        ({"start": D(2026, 3, 10), "end": D(2026, 3, 9)}, "end", "The end must be after the start."),
         ({"start": D(2026, 1, 1), "end": D(2027, 1, 2)}, "end", "Show at most a year at a time."),
         ({"start": "2026-13-01", "end": D(2026, 3, 9)}, "start", "Enter a date as YYYY-MM-DD."),
         ({"start": D(202, 1, 1), "end": D(2026, 3, 9)}, "start", "Enter a date between the years 1900 and 2999."),
@@ -347,7 +347,7 @@ def test_utilisation_before_an_environment_existed_counts_no_available_days(read
 @pytest.mark.parametrize(
     ("arguments", "field", "message"),
     [
-        ({"start": D(2026, 3, 10), "end": D(2026, 3, 9)}, "end", "The end date cannot be before the start."),
+        ({"start": D(2026, 3, 10), "end": D(2026, 3, 9)}, "end", "The end must be after the start."),
         ({"start": D(2026, 1, 1), "end": D(2027, 2, 1)}, "end", "Show at most a year at a time."),
         ({"environment_type": "mainframe"}, "type", "Choose one of the environment types."),
     ],

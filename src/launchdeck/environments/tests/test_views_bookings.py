@@ -142,6 +142,16 @@ def test_next_free_slot_without_an_environment_says_so(signed_in, project_manage
     assert "Choose an environment first." in response.content.decode()
 
 
+def test_next_free_slot_of_a_decommissioned_environment_says_so(signed_in, project_manager):
+    environment = EnvironmentFactory(name="Old SIT", status="decommissioned")
+    response = signed_in(project_manager).get(
+        reverse("environments:booking_next_free_slot"), {"environment": environment.pk, "usage": "exclusive"}
+    )
+    html = response.content.decode()
+    assert "Old SIT is decommissioned and cannot be booked." in html
+    assert "Nothing fits" not in html
+
+
 def test_the_detail_offers_approval_to_a_manager_only(signed_in, project_manager, environment_manager):
     booking = EnvironmentBookingFactory(requester=project_manager)
     url = reverse("environments:booking_detail", args=[booking.pk])
@@ -192,10 +202,10 @@ def test_the_conflict_report_page(signed_in, viewer):
     page = client.get(reverse("environments:booking_conflicts"))
     assert page.status_code == 200
     assert page.content.decode().count("Overbooked") == 2
-    assert (
-        client.get(reverse("environments:booking_conflicts"), {"start": "2026-03-10", "end": "2026-03-01"}).status_code
-        == 422
-    )
+    backwards = client.get(reverse("environments:booking_conflicts"), {"start": "2026-03-10", "end": "2026-03-01"})
+    assert backwards.status_code == 422 and "The end must be after the start." in backwards.content.decode()
+    too_long = client.get(reverse("environments:booking_conflicts"), {"start": "2026-01-01", "end": "2027-01-02"})
+    assert too_long.status_code == 422 and "Show at most a year at a time." in too_long.content.decode()
 
 
 def test_the_environment_fragment_lists_live_bookings_from_today(signed_in, project_manager):

@@ -110,6 +110,7 @@ def test_the_detail_page_offers_the_moves_the_state_allows(client, environment_m
     client.force_login(environment_manager)
     page = text(client.get(request.get_absolute_url()))
     assert "Start work" in page and "Masking done" in page and "Cancel the request" in page
+    assert "record the masking of personal data before completing it" in page
     client.force_login(viewer)
     assert "Start work" not in text(client.get(request.get_absolute_url()))
 

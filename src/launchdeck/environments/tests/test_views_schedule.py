@@ -116,7 +116,7 @@ def test_an_htmx_request_gets_only_the_schedule_body(signed_in, estate):
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"start": "2026-03-10", "end": "2026-03-09"}, "The end date cannot be before the start."),
+        ({"start": "2026-03-10", "end": "2026-03-09"}, "The end must be after the start."),
         ({"start": "2026-01-01", "end": "2027-06-01"}, "Show at most a year at a time."),
         ({"start": "0202-01-01"}, "Enter a date between the years 1900 and 2999."),
         ({"start": "yesterday"}, "Enter a valid date."),
@@ -192,7 +192,7 @@ def test_the_utilisation_page_draws_a_heat_map_and_lists_idle_environments(signe
 
 def test_bad_utilisation_filters_come_back_as_messages(signed_in, estate):
     page = text(signed_in.get(reverse("environments:utilisation"), {"start": "2026-03-10", "end": "2026-03-01"}))
-    assert "The end date cannot be before the start." in page
+    assert "The end must be after the start." in page
     assert 'data-testid="utilisation-invalid"' in page
 
 
