@@ -6,9 +6,7 @@ from launchdeck.accounts.roles import Role
 
 # A test that asks for none of these cannot reach the database (pytest-django blocks it), so it behaves the same on
 # both legs: the PostgreSQL leg leaves it to the SQLite leg and says so.
-DATABASE_FIXTURES = frozenset(
-    {"db", "transactional_db", "django_db_setup", "live_server", "django_db_reset_sequences"}
-)
+DATABASE_FIXTURES = frozenset({"db", "transactional_db", "django_db_setup", "live_server", "django_db_reset_sequences"})
 
 
 def _reaches_database(item) -> bool:
