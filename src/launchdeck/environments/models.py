@@ -23,13 +23,13 @@ from launchdeck.environments.choices import (
     RequestKind,
     RequestStatus,
 )
+from launchdeck.environments.rules import MAX_VERSION_LENGTH
 from launchdeck.org.models import Team
 from launchdeck.releases.choices import EnvironmentType
 from launchdeck.releases.models import Phase, Release
 
 MAX_CAPACITY = 100
 """The most bookings one environment may hold at once (shared usage)."""
-MAX_VERSION_LENGTH = 100
 
 
 def _unique_name(model: str, message: str) -> models.UniqueConstraint:

@@ -42,6 +42,25 @@ def window_problem(start: datetime, end: datetime) -> tuple[str, str] | None:
     return None
 
 
+MAX_VERSION_LENGTH = 100
+# A person's or a pipeline's clock may run a little ahead of the server's; beyond this, a time in the future is a
+# mistake (a deployment, a component's version, a status change).
+CLOCK_TOLERANCE = timedelta(minutes=5)
+# Tabs, line breaks, escape sequences and the like (C0, DEL and C1): a version is one printable line.
+_CONTROL_CHARACTERS = frozenset(chr(code) for code in (*range(0x20), *range(0x7F, 0xA0)))
+
+
+def version_problem(version: str, *, required: bool = True) -> str | None:
+    """What is wrong with a version string (deployed or recorded in an environment), or None: THE version rule."""
+    if not version:
+        return "Give the version that was deployed." if required else None
+    if len(version) > MAX_VERSION_LENGTH:
+        return f"A version is at most {MAX_VERSION_LENGTH} characters; this one has {len(version):,}."
+    if any(character in _CONTROL_CHARACTERS for character in version):
+        return "A version is one line of printable characters: no tabs, line breaks or codes."
+    return None
+
+
 @dataclass(frozen=True)
 class Held:
     """A window an environment is already held for: `key` names the booking."""

@@ -1,6 +1,5 @@
 """Every write to environments, their components and status, bookings, environment requests and deployments."""
 
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -46,7 +45,6 @@ from launchdeck.environments.choices import (
     RequestStatus,
 )
 from launchdeck.environments.models import (
-    MAX_VERSION_LENGTH,
     Deployment,
     Environment,
     EnvironmentBooking,
@@ -77,8 +75,6 @@ ENVIRONMENT_FIELDS = [
 ]
 ENVIRONMENT_COMPONENT_FIELDS = ["system", "component", "version", "configuration", "deployed_at"]
 # A clock a little ahead of ours is not a mistake; a status or deployment hours ahead is.
-FUTURE_TOLERANCE = timedelta(minutes=5)
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _environment_data(environment: Environment) -> dict:
@@ -124,7 +120,7 @@ def _check_not_in_future(value: datetime | None, field: str, what: str) -> None:
     if value is None:
         return
     require_plausible_dates(**{field: value.date()})
-    if value > timezone.now() + FUTURE_TOLERANCE:
+    if value > timezone.now() + rules.CLOCK_TOLERANCE:
         raise ValidationFailed.field(field, f"{what} cannot be in the future.")
 
 
@@ -323,8 +319,9 @@ def environment_status_set(
 def _check_component(row: EnvironmentComponent) -> None:
     if row.component_id and row.component.system_id != row.system_id:
         raise ValidationFailed.field("component", f"{row.component} is a part of another system.")
-    if CONTROL_CHARACTERS.search(row.version or ""):
-        raise ValidationFailed.field("version", "A version cannot contain control characters such as line breaks.")
+    problem = rules.version_problem(row.version or "", required=False)
+    if problem:
+        raise ValidationFailed.field("version", problem)
     _check_not_in_future(row.deployed_at, "deployed_at", "The deployment time")
 
 
@@ -1109,12 +1106,8 @@ DEPLOYMENT_FIELDS = [
     "change_reference",
     "external_id",
 ]
-# A pipeline's clock may run a little ahead of the server's; beyond this a time in the future is a mistake.
-DEPLOYMENT_CLOCK_TOLERANCE = timedelta(minutes=5)
 MAX_BULK_DEPLOYMENTS = 5_000
 MAX_DEPLOYMENT_NOTES = 5_000
-# Tabs, line breaks, escape sequences and the like: a version is one printable line.
-_CONTROL_CHARACTERS = frozenset(chr(code) for code in (*range(0x20), *range(0x7F, 0xA0)))
 _DEPLOYMENT_TEXT_LIMITS = {"change_reference": 50, "external_id": 100, "notes": MAX_DEPLOYMENT_NOTES}
 
 
@@ -1124,21 +1117,15 @@ def deployment_problems(row: dict, *, now: datetime) -> list[tuple[str, str]]:
     The one check behind single and bulk recording; `row` holds the resolved environment and the cleaned values.
     """
     problems = []
-    version = row["version"]
-    if not version:
-        problems.append(("version", "Give the version that was deployed."))
-    elif len(version) > MAX_VERSION_LENGTH:
-        problems.append(
-            ("version", f"A version is at most {MAX_VERSION_LENGTH} characters; this one has {len(version):,}.")
-        )
-    elif any(character in _CONTROL_CHARACTERS for character in version):
-        problems.append(("version", "A version is one line of printable characters: no tabs, line breaks or codes."))
+    problem = rules.version_problem(row["version"])
+    if problem:
+        problems.append(("version", problem))
     deployed_at = row["deployed_at"]
     if not isinstance(deployed_at, datetime) or timezone.is_naive(deployed_at):
         problems.append(("deployed_at", "Give the time of the deployment with its time zone."))
     elif not is_plausible_date(deployed_at.date()):
         problems.append(("deployed_at", IMPLAUSIBLE_DATE_MESSAGE))
-    elif deployed_at > now + DEPLOYMENT_CLOCK_TOLERANCE:
+    elif deployed_at > now + rules.CLOCK_TOLERANCE:
         problems.append(("deployed_at", "A deployment cannot be recorded more than 5 minutes ahead of now."))
     if row["outcome"] not in DeploymentOutcome.values:
         problems.append(("outcome", f"The outcome is one of {', '.join(DeploymentOutcome.values)}."))

@@ -422,7 +422,8 @@ def test_component_set_adds_then_replaces_the_systems_row(environment_manager, e
     [
         ({"version": "1" * 101}, "version", "at most 100 characters"),
         ({"version": "1" * 10_000}, "version", "at most 100 characters"),
-        ({"version": "1.0\n2.0"}, "version", "control characters"),
+        ({"version": "1.0\n2.0"}, "version", "one line of printable characters"),
+        ({"version": "1.0\x85rc"}, "version", "one line of printable characters"),
         ({"deployed_at": timezone.now() + datetime.timedelta(days=1)}, "deployed_at", "cannot be in the future"),
     ],
 )
