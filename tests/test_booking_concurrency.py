@@ -109,11 +109,11 @@ def server(request, tmp_path, db):
     Asks for `db` (unused otherwise) so that the PostgreSQL leg runs it: that leg skips tests that cannot reach the
     database, and this one needs the leg's server to make its own fresh database."""
     drop = None
+    if request.param != connection.vendor:
+        pytest.skip(f"the {request.param} server runs on the {request.param} leg of the test run")
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path}/bookings.sqlite3"
     else:
-        if connection.vendor != "postgresql":
-            pytest.skip("the PostgreSQL leg runs when the test run is on PostgreSQL")
         url, drop = _postgres_database()
     port = _free_port()
     env = {
