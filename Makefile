@@ -9,9 +9,8 @@ PORT ?= 8000
 export LAUNCHDECK_DATA_DIR ?= $(CURDIR)/var
 LAUNCHDECK_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 export LAUNCHDECK_TEST_DATABASE_URL
-# The suite runs in parallel processes (pytest-xdist), one per core up to four, keeping the tests of a module that
-# loads a whole demo preset on one worker (xdist_group) so it loads once; PYTEST_WORKERS= runs it in one.
-PYTEST_WORKERS ?= --numprocesses=auto --maxprocesses=4 --dist=loadgroup
+# The suite runs in parallel processes (pytest-xdist), one per core up to four; PYTEST_WORKERS= runs it in one.
+PYTEST_WORKERS ?= --numprocesses=auto --maxprocesses=4
 
 .PHONY: run test lint test-sqlite test-postgres assets install install-test chromium clean
 

@@ -68,8 +68,6 @@ from launchdeck.releases.workflow import transition_blockers
 from launchdeck.scheduling import engine
 
 SEED = 1
-# Every test of the module on one worker, so the preset loads once.
-pytestmark = pytest.mark.xdist_group("demo-preset")
 
 
 class _Rollback(Exception):

@@ -24,9 +24,6 @@ from launchdeck.releases import schedule
 from launchdeck.releases.models import MAX_LAG_DAYS, Milestone, Phase, Release, ScheduleChange, ScheduleDependency
 from launchdeck.scheduling import engine
 
-# Every test of the module on one worker, so the preset loads once.
-pytestmark = pytest.mark.xdist_group("enterprise-preset")
-
 # The release plan at full scale; the environments' bookings and deployments at a tenth and a fiftieth of it (the
 # same code paths: the full volume, which takes minutes to write, is what the environment benchmarks load and count).
 ENVIRONMENT_SIZES = {**SIZES["enterprise"], "bookings": 12_000, "requests": 150, "deployments": 20_000}
