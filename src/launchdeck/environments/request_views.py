@@ -44,7 +44,7 @@ def _teams(user):
 def _with_badges(requests, today):
     for request in requests:
         request.badge = STATUS_BADGES.get(request.status, "text-bg-light")
-        request.is_overdue = request.status in OPEN_REQUEST_STATUSES and request.due_on < today
+        request.is_overdue = selectors.request_is_overdue(request, today)
     return requests
 
 

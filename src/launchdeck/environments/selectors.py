@@ -739,6 +739,11 @@ def team_environment_load(*, user, team: Team, start: date | None = None, weeks:
     }
 
 
+def request_is_overdue(request: EnvironmentRequest, today) -> bool:
+    """THE rule: an open request whose due date has passed."""
+    return request.status in OPEN_REQUEST_STATUSES and request.due_on < today
+
+
 def release_environment_plan(*, user, release: Release) -> dict:
     """What a release needs of environments: its bookings and its environment requests, with dates and state."""
     today = timezone.localdate()
@@ -750,7 +755,7 @@ def release_environment_plan(*, user, release: Release) -> dict:
     )
     requests = list(environment_request_list(user=user, release=release.pk))
     for request in requests:
-        request.is_overdue = request.status in OPEN_REQUEST_STATUSES and request.due_on < today
+        request.is_overdue = request_is_overdue(request, today)
     return {
         "bookings": bookings,
         "requests": requests,
