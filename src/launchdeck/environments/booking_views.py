@@ -52,9 +52,10 @@ def _conflict_rows(user, start: datetime.date, end: datetime.date) -> list[dict]
 
 def _actions(user, booking: EnvironmentBooking) -> list[dict]:
     """The steps open to the user now, as buttons (the services decide; this only hides what would be refused)."""
-    mine = booking.requester_id == user.pk
     manager = user.has_perm("environments.approve_environmentbooking")
-    may_change = user.has_perm("environments.change_environmentbooking") and (mine or manager)
+    may_change = user.has_perm("environments.change_environmentbooking") and services.booking_is_theirs_to_change(
+        user, booking
+    )
     actions = []
     for name, step in services.BOOKING_TRANSITIONS.items():
         if booking.status not in step.sources:
@@ -162,7 +163,7 @@ def booking_detail(request, pk: int):
     may_edit = (
         booking.status in LIVE_BOOKING_STATUSES
         and user.has_perm("environments.change_environmentbooking")
-        and (booking.requester_id == user.pk or user.has_perm("environments.approve_environmentbooking"))
+        and services.booking_is_theirs_to_change(user, booking)
     )
     series = []
     if booking.series:

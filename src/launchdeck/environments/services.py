@@ -457,8 +457,14 @@ def booking_may_approve(actor, booking: EnvironmentBooking) -> bool:
     return _may_manage_bookings(actor) and not _is_self_approval(actor, booking)
 
 
+def booking_is_theirs_to_change(actor, booking: EnvironmentBooking) -> bool:
+    """Whether `actor` may change, move or cancel `booking` as far as whose it is goes: environment managers any,
+    others only the bookings they requested. The services enforce it; the booking pages ask it to offer buttons."""
+    return _may_manage_bookings(actor) or booking.requester_id == actor.pk
+
+
 def _require_own_or_manager(actor, booking: EnvironmentBooking, what: str) -> None:
-    if not _may_manage_bookings(actor) and booking.requester_id != actor.pk:
+    if not booking_is_theirs_to_change(actor, booking):
         raise PermissionDenied(f"Only the person who requested this booking or an environment manager may {what} it.")
 
 
