@@ -183,13 +183,16 @@ def test_environment_manager_resolves_a_double_booking_approves_it_and_checks_a_
 
     # Narrowed to the three weeks in question, the bars are wide enough to read.
     first_day, last_day = monday - datetime.timedelta(days=3), monday + datetime.timedelta(days=17)
-    for label, day in (("From", first_day), ("To", last_day)):
-        # Each filter reloads the schedule as soon as it changes.
+    for label, day, summary in (
+        ("From", first_day, f"between {first_day.day} {first_day:%b %Y} and "),
+        ("To", last_day, f"between {first_day.day} {first_day:%b %Y} and {last_day.day} {last_day:%b %Y}"),
+    ):
+        # Each filter reloads the schedule as soon as it changes. The next one is filled once the new schedule is
+        # drawn, which happens when htmx has settled the new form: until then htmx does not listen to its changes.
         with page.expect_response(lambda r: "/environments/schedule/" in r.url and r.status == 200):
             page.get_by_test_id("schedule-filters").get_by_label(label).fill(day.isoformat())
-    expect(page.get_by_test_id("schedule-summary")).to_contain_text(
-        f"between {first_day.day} {first_day:%b %Y} and {last_day.day} {last_day:%b %Y}"
-    )
+        expect(page.get_by_test_id("schedule-summary")).to_contain_text(summary)
+        expect(page.get_by_test_id("environment-schedule")).to_have_attribute("data-ready", "true")
     schedule = page.get_by_test_id("environment-schedule")
     expect(schedule).to_have_attribute("data-ready", "true")
     expect(schedule.locator(".vis-item.es-booking.es-conflict")).to_have_count(2)

@@ -1,5 +1,7 @@
 """The shared API mechanisms: NUL characters, times, sorting, the error shape."""
 
+import re
+
 import pytest
 
 from launchdeck.accounts.models import ApiToken
@@ -36,3 +38,34 @@ def test_times_are_converted_to_utc_or_refused(admin_user, api_as, value, status
     assert response.status_code == status, response.content
     if status == 422:
         assert response.json()["errors"][0]["field"] == "since"
+
+
+def test_the_api_routes_nested_by_resource_resolve_as_the_flat_routes_do():
+    from django.urls import Resolver404, get_resolver, path
+    from django.urls.resolvers import RegexPattern, URLResolver
+
+    from launchdeck.config.api import api
+    from launchdeck.core.api import nested_by_resource
+
+    urls = api.urls
+    flat = URLResolver(RegexPattern(r"^/"), [path("api/v1/", urls)])
+    nested = URLResolver(RegexPattern(r"^/"), [path("api/v1/", nested_by_resource(urls))])
+    routes = [re.sub(r"<[^>]+>", "7", str(pattern.pattern)) for pattern in urls[0]]
+    assert len(routes) > 150
+    for route in [*routes, "releases/7/nowhere", "nowhere", "releasesx/7"]:
+        url = f"/api/v1/{route}"
+        try:
+            expected = flat.resolve(url)
+        except Resolver404:
+            with pytest.raises(Resolver404):
+                nested.resolve(url)
+            continue
+        found = nested.resolve(url)
+        assert (found.func, found.url_name, found.kwargs, found.namespace) == (
+            expected.func,
+            expected.url_name,
+            expected.kwargs,
+            expected.namespace,
+        ), url
+    (api_urls,) = [entry for entry in get_resolver().url_patterns if str(entry.pattern) == "api/v1/"]
+    assert len(api_urls.url_patterns) < len(routes) / 2  # what every request walks before its resource's routes
