@@ -6,6 +6,7 @@ import platform
 import statistics
 import tempfile
 import time
+import warnings
 from collections.abc import Callable
 
 
@@ -19,6 +20,9 @@ def setup(description: str) -> argparse.Namespace:
     os.environ["LAUNCHDECK_DATABASE_URL"] = args.database_url or f"sqlite:///{folder}/bench.sqlite3"
     os.environ["LAUNCHDECK_DATA_DIR"] = folder
     os.environ.setdefault("LAUNCHDECK_SECRET_KEY", "benchmark-only-secret-key-0123456789-abcdefghij")
+    # Measured as served in production: DEBUG off (with it on, Django also records every query it runs).
+    os.environ["LAUNCHDECK_DEBUG"] = "0"
+    warnings.filterwarnings("ignore", message="No directory at")  # WhiteNoise: no collected static files here
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "launchdeck.config.settings")
     os.environ["LAUNCHDECK_ALLOWED_HOSTS"] = "testserver,127.0.0.1"
     os.environ["LAUNCHDECK_LOG_LEVEL"] = "WARNING"

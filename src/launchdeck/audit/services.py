@@ -13,6 +13,7 @@ from django.utils import timezone
 from launchdeck.audit.choices import AuditSource
 from launchdeck.audit.context import current_audit_context, default_operator
 from launchdeck.audit.models import AuditEvent
+from launchdeck.core.bulk import insert_all
 from launchdeck.core.errors import Conflict
 from launchdeck.core.models import bump_version
 from launchdeck.core.permissions import require_perm
@@ -56,7 +57,7 @@ def audit_record(
         raise AuditOutsideTransaction(f"{event_type} must be recorded inside the service's transaction.")
     ctx = current_audit_context()
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
-    return AuditEvent.objects.create(
+    event = AuditEvent(
         occurred_at=timezone.now(),
         actor=actor if is_user else None,
         actor_name=actor.get_username() if is_user else ((ctx.operator if ctx else "") or default_operator()),
@@ -70,6 +71,8 @@ def audit_record(
         new_data=_jsonable(new) if new is not None else None,
         reason=reason or (ctx.reason if ctx else ""),
     )
+    insert_all(AuditEvent, [event])  # every change writes one: the plain INSERT, not the ORM's generic save
+    return event
 
 
 def changed_fields(old: dict, new: dict) -> tuple[dict, dict]:

@@ -815,7 +815,7 @@ def named_row(*, user, model, name: str):
     the row is read by one plain SQL query: building it with the ORM cost several times the query itself.
     """
     visible = model.objects.restrict(user, "view")
-    fields = [field for field in ("id", "name", "status") if hasattr(model, field)]
+    fields = [field.attname for field in model._meta.concrete_fields if field.name in ("id", "name", "status")]
     if visible.query.is_empty():
         return None
     if getattr(model, "restrict_scope", None) is None:
@@ -823,7 +823,10 @@ def named_row(*, user, model, name: str):
         columns = ", ".join(quote(model._meta.get_field(field).column) for field in fields)
         table, name_column = quote(model._meta.db_table), quote(model._meta.get_field("name").column)
         sql = f"SELECT {columns} FROM {table} WHERE LOWER({name_column}) = %s LIMIT 1"
-        return next(iter(model.objects.raw(sql, [name.strip().lower()])), None)
+        with connections[visible.db].cursor() as cursor:
+            cursor.execute(sql, [name.strip().lower()])
+            row = cursor.fetchone()
+        return None if row is None else model.from_db(visible.db, fields, row)
     return visible.alias(lower_name=Lower("name")).filter(lower_name=name.strip().lower()).only(*fields).first()
 
 

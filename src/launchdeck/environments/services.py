@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from launchdeck.audit.services import audit_record, changed_fields, delete_audited, fields_of, update_audited
 from launchdeck.catalog.models import Component, System
+from launchdeck.core.bulk import insert_all
 from launchdeck.core.errors import Conflict, PermissionDenied, ValidationFailed
 from launchdeck.core.models import bump_version
 from launchdeck.core.permissions import require_perm
@@ -1115,6 +1116,8 @@ DEPLOYMENT_FIELDS = [
 MAX_BULK_DEPLOYMENTS = 5_000
 MAX_DEPLOYMENT_NOTES = 5_000
 _DEPLOYMENT_TEXT_LIMITS = {"change_reference": 50, "external_id": 100, "notes": MAX_DEPLOYMENT_NOTES}
+# Looked up for every row of a bulk call: the enums' `values` are built anew on each access.
+_OUTCOMES, _SOURCES = frozenset(DeploymentOutcome.values), frozenset(DeploymentSource.values)
 
 
 def deployment_problems(row: dict, *, now: datetime) -> list[tuple[str, str]]:
@@ -1133,9 +1136,9 @@ def deployment_problems(row: dict, *, now: datetime) -> list[tuple[str, str]]:
         problems.append(("deployed_at", IMPLAUSIBLE_DATE_MESSAGE))
     elif deployed_at > now + rules.CLOCK_TOLERANCE:
         problems.append(("deployed_at", "A deployment cannot be recorded more than 5 minutes ahead of now."))
-    if row["outcome"] not in DeploymentOutcome.values:
+    if row["outcome"] not in _OUTCOMES:
         problems.append(("outcome", f"The outcome is one of {', '.join(DeploymentOutcome.values)}."))
-    if row["source"] not in DeploymentSource.values:
+    if row["source"] not in _SOURCES:
         problems.append(("source", f"The source is one of {', '.join(DeploymentSource.values)}."))
     for field, limit in _DEPLOYMENT_TEXT_LIMITS.items():
         if len(row[field]) > limit:
@@ -1224,7 +1227,7 @@ def _update_components(deployments: list[Deployment]) -> tuple[int, dict[tuple[i
 def _saved_deployments(deployments: list[Deployment]) -> None:
     """Insert the deployments; a constraint refused (the same pipeline run twice, at the same moment) is a 409."""
     try:
-        Deployment.objects.bulk_create(deployments, batch_size=1_000)
+        insert_all(Deployment, deployments)
     except IntegrityError as exc:
         error = constraint_error(Deployment, exc)
         if isinstance(error, Conflict) and len(deployments) == 1 and deployments[0].external_id:
