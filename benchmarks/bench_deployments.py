@@ -9,10 +9,13 @@ are also given per second of the process's CPU time, which other work on the mac
 """
 
 import datetime
+import http.client
 import json
 import os
 import random
+import socket
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -108,6 +111,8 @@ def main() -> None:
         f"   ({SINGLE:,} calls; {SINGLE / cpu:.0f} per second of CPU time)"
     )
 
+    served_rate = served(row, bearer_token_for(user))
+
     batches, cpu_batches = [], []
     for batch in range(BULK_BATCHES):
         body = {"rows": [row(batch * BULK_SIZE + n, "bulk") for n in range(BULK_SIZE)]}
@@ -121,8 +126,65 @@ def main() -> None:
         f"{statistics.median(batches) * 1000:8.1f} ms a batch   ({BULK_BATCHES} batches; "
         f"{BULK_SIZE / statistics.median(cpu_batches):.0f} per second of CPU time)"
     )
-    print(f"bulk / one by one: {bulk_rate / single_rate:.1f}x; deployments now {Deployment.objects.count():,}")
+    print(
+        f"bulk / one by one: {bulk_rate / single_rate:.1f}x in process, {bulk_rate / served_rate:.1f}x served; "
+        f"deployments now {Deployment.objects.count():,}"
+    )
     print(f"load average while it ran: {', '.join(f'{value:.1f}' for value in os.getloadavg())}")
+
+
+def served(row, token: str) -> float:
+    """Post SINGLE deployments one by one to a served Launchdeck (`launchdeck serve`: gunicorn, as in production)
+    on the same database, from this process as the client (HTTP/1.1, one kept-alive connection); print the rate."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = {**os.environ, "LAUNCHDECK_ALLOWED_HOSTS": "127.0.0.1"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "launchdeck", "serve", "--port", str(port)],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+        def post(body: dict) -> None:
+            connection.request("POST", "/api/v1/deployments", json.dumps(body), headers)
+            response = connection.getresponse()
+            content = response.read()
+            assert response.status == 201, content[:300]
+
+        for _ in range(200):  # until the server answers
+            try:
+                connection.request("GET", "/healthz")
+                connection.getresponse().read()
+                break
+            except OSError:
+                connection.close()
+                time.sleep(0.1)
+        else:
+            raise RuntimeError(f"`launchdeck serve` did not answer on port {port} within 20 seconds.")
+        for n in range(20):  # warm-up: every worker process and thread
+            post(row(n, "served-warm"))
+        samples = []
+        started = time.perf_counter()
+        for n in range(SINGLE):
+            began = time.perf_counter()
+            post(row(n, "served"))
+            samples.append((time.perf_counter() - began) * 1000)
+        rate = SINGLE / (time.perf_counter() - started)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    samples.sort()
+    print(
+        f"{'POST /api/v1/deployments, served, one by one':<48} {rate:8.0f} per second   median "
+        f"{statistics.median(samples):6.2f} ms   p95 {samples[int(len(samples) * 0.95) - 1]:6.2f} ms"
+        f"   ({SINGLE:,} calls from a client process to `launchdeck serve`)"
+    )
+    return rate
 
 
 if __name__ == "__main__":

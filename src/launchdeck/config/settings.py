@@ -82,7 +82,7 @@ TEMPLATES = [
 
 def _database(url: str) -> dict:
     """Parse a database URL; SQLite gets WAL, a busy timeout and IMMEDIATE transactions so writers queue."""
-    config = dj_database_url.parse(url, conn_max_age=0 if url.startswith("sqlite") else 60)
+    config = dj_database_url.parse(url, conn_max_age=60)
     if config["ENGINE"] == "django.db.backends.sqlite3":
         if config["NAME"] != ":memory:":
             Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,7 @@ from ninja.errors import AuthenticationError, AuthorizationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import PaginationBase
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict
+from pydantic_core import PydanticSerializationError
 
 from launchdeck.core.errors import DomainError, ValidationFailed
 
@@ -79,6 +80,18 @@ def _null_character_locations(value, location: tuple = ()):
             yield from _null_character_locations(item, (*location, index))
 
 
+def _may_hold_null_characters(value) -> bool:
+    """Whether `value` may hold a NUL character. A schema is written out as JSON first, where a NUL can only appear
+    escaped: one pass in pydantic's compiled serializer instead of a walk in Python over every value of, say, a bulk
+    call's 5,000 rows. (Text that merely contains the escape sequence is walked, and found clean.)"""
+    if isinstance(value, BaseModel):
+        try:
+            return "\\u0000" in value.model_dump_json()
+        except PydanticSerializationError:
+            return True
+    return True
+
+
 def reject_null_characters(view):
     """Refuse input holding a NUL character with a 422, as Django's form fields do: PostgreSQL cannot store one.
 
@@ -91,6 +104,7 @@ def reject_null_characters(view):
         fields = [
             ".".join(str(part) for part in location) or None
             for name, value in kwargs.items()
+            if _may_hold_null_characters(value)
             for location in _null_character_locations(value, () if isinstance(value, BaseModel) else (name,))
         ]
         if fields:

@@ -719,14 +719,15 @@ class VersionMatrixFilter(Schema):
     offset: int = Field(0, ge=0, le=10_000_000)
 
 
-def _deployment_reference(request, model, pk: int | None, name: str | None, *, field: str):
-    """The row a deployment names by id (`<field>_id`) or by name (`<field>`), among those the caller may see."""
+def _deployment_reference(request, model, pk: int | None, name: str | None, *, field: str, named: dict):
+    """The row a deployment names by id (`<field>_id`) or by name (`<field>`, already looked up in `named`), among
+    those the caller may see."""
     if pk is not None and name is not None:
         raise ValidationFailed.field(field, f"Give the {field} by id or by name, not both.")
     if pk is not None:
         return referenced(model.objects.restrict(request.auth), pk, field=f"{field}_id")
     if name is not None:
-        found = selectors.named_row(user=request.auth, model=model, name=name)
+        found = named[model]
         if found is None:
             raise ValidationFailed.field(field, f"No {field} named {name.strip()!r}.")
         return found
@@ -756,8 +757,17 @@ def record_deployment(request: HttpRequest, payload: DeploymentIn):
     environment records becomes the environment's version of the system. A repeated `external_id` from the same
     `source` is 409, so a retried pipeline step is not counted twice."""
     data = payload.model_dump()
-    for field, model in (("system", System), ("environment", Environment), ("release", Release)):
-        data[field] = _deployment_reference(request, model, data.pop(f"{field}_id"), data[field], field=field)
+    references = (("system", System), ("environment", Environment), ("release", Release))
+    # The references given by name only, read in one query.
+    named = selectors.named_rows(
+        user=request.auth,
+        names={
+            model: data[field] for field, model in references if data[field] is not None and not data[f"{field}_id"]
+        },
+    )
+    for field, model in references:
+        pk = data.pop(f"{field}_id")
+        data[field] = _deployment_reference(request, model, pk, data[field], field=field, named=named)
     # The answer is the recorded row itself: its system, environment, release and recorder are already at hand.
     return Status(201, services.deployment_record(actor=request.auth, **data))
 

@@ -808,26 +808,51 @@ def deployment_list(
 
 
 def named_row(*, user, model, name: str):
-    """The system, environment or release a deployment names, in any case, among those the user may see; or None.
+    """The system, environment or release a deployment names, in any case, among those the user may see; or None."""
+    return named_rows(user=user, names={model: name})[model]
 
-    Read through the unique index on the lower-cased name that each of these models has. A pipeline names them on
-    every deployment it records, so where the user's permission is all there is to `restrict` (no narrower scope),
-    the row is read by one plain SQL query: building it with the ORM cost several times the query itself.
+
+def _named_fields(model) -> list[str]:
+    return [field.attname for field in model._meta.concrete_fields if field.name in ("id", "name", "status")]
+
+
+def named_rows(*, user, names: dict) -> dict:
+    """`named_row` for several models at once ({model: name} in, {model: row or None} out).
+
+    Read through the unique index on the lower-cased name that each of these models has. A pipeline names a system
+    and an environment on every deployment it records, so where the user's permission is all there is to `restrict`
+    (no narrower scope), all are read by one plain SQL query (a UNION ALL of each model's lookup): building the
+    queries with the ORM cost several times running them, and each query is a round trip to the database server.
     """
-    visible = model.objects.restrict(user, "view")
-    fields = [field.attname for field in model._meta.concrete_fields if field.name in ("id", "name", "status")]
-    if visible.query.is_empty():
-        return None
-    if getattr(model, "restrict_scope", None) is None:
-        quote = connections[visible.db].ops.quote_name
-        columns = ", ".join(quote(model._meta.get_field(field).column) for field in fields)
+    found, plain = {}, []
+    for model, name in names.items():
+        visible = model.objects.restrict(user, "view")
+        if visible.query.is_empty():
+            found[model] = None
+        elif getattr(model, "restrict_scope", None) is None:
+            plain.append((model, name.strip().lower()))
+        else:
+            lowered = visible.alias(lower_name=Lower("name")).filter(lower_name=name.strip().lower())
+            found[model] = lowered.only(*_named_fields(model)).first()
+    if not plain:
+        return found
+    db = plain[0][0].objects.db
+    quote = connections[db].ops.quote_name
+    width = max(len(_named_fields(model)) for model, _ in plain)
+    lookups = []
+    for index, (model, _) in enumerate(plain):
+        columns = [quote(model._meta.get_field(field).column) for field in _named_fields(model)]
+        columns += ["NULL"] * (width - len(columns))
         table, name_column = quote(model._meta.db_table), quote(model._meta.get_field("name").column)
-        sql = f"SELECT {columns} FROM {table} WHERE LOWER({name_column}) = %s LIMIT 1"
-        with connections[visible.db].cursor() as cursor:
-            cursor.execute(sql, [name.strip().lower()])
-            row = cursor.fetchone()
-        return None if row is None else model.from_db(visible.db, fields, row)
-    return visible.alias(lower_name=Lower("name")).filter(lower_name=name.strip().lower()).only(*fields).first()
+        lookups.append(f"SELECT {index}, {', '.join(columns)} FROM {table} WHERE LOWER({name_column}) = %s")
+    with connections[db].cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(lookups), [name for _, name in plain])
+        rows = {row[0]: row[1:] for row in cursor.fetchall()}
+    for index, (model, _) in enumerate(plain):
+        fields = _named_fields(model)
+        row = rows.get(index)
+        found[model] = None if row is None else model.from_db(db, fields, row[: len(fields)])
+    return found
 
 
 def deployment_get(*, user, pk: int) -> Deployment:

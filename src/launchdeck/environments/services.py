@@ -1115,6 +1115,7 @@ DEPLOYMENT_FIELDS = [
 ]
 MAX_BULK_DEPLOYMENTS = 5_000
 MAX_DEPLOYMENT_NOTES = 5_000
+_REFERENCES = ("system", "environment", "release")
 _DEPLOYMENT_TEXT_LIMITS = {"change_reference": 50, "external_id": 100, "notes": MAX_DEPLOYMENT_NOTES}
 # Looked up for every row of a bulk call: the enums' `values` are built anew on each access.
 _OUTCOMES, _SOURCES = frozenset(DeploymentOutcome.values), frozenset(DeploymentSource.values)
@@ -1214,14 +1215,33 @@ def _update_components(deployments: list[Deployment]) -> tuple[int, dict[tuple[i
             component.updated_at = now
             changed.append(component)
     if changed:
-        EnvironmentComponent.objects.bulk_update(changed, ["version", "deployed_at", "updated_at"], batch_size=500)
+        _write_component_versions(changed)
     if missing:
         try:
-            EnvironmentComponent.objects.bulk_create(missing, batch_size=1_000)
+            insert_all(EnvironmentComponent, missing)
         except IntegrityError:
             # Another deployment added one of these components at the same moment; the transaction is undone.
             raise Conflict("A deployment of the same system was recorded at the same moment; send it again.") from None
     return len(changed) + len(missing), previous
+
+
+def _write_component_versions(components: list[EnvironmentComponent]) -> None:
+    """Write the version, deployment time and update time of each component: one UPDATE statement run for every
+    component (`executemany`, which the drivers run without a round of Python work per row), where the ORM's
+    `bulk_update` builds a CASE expression over every row."""
+    connection = connections[EnvironmentComponent.objects.db]
+    quote, adapt = connection.ops.quote_name, connection.ops.adapt_datetimefield_value
+    column = {name: quote(EnvironmentComponent._meta.get_field(name).column) for name in _COMPONENT_COLUMNS}
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {quote(EnvironmentComponent._meta.db_table)} "
+            f"SET {column['version']} = %s, {column['deployed_at']} = %s, {column['updated_at']} = %s "
+            f"WHERE {quote(EnvironmentComponent._meta.pk.column)} = %s",
+            [
+                (component.version, adapt(component.deployed_at), adapt(component.updated_at), component.pk)
+                for component in components
+            ],
+        )
 
 
 def _saved_deployments(deployments: list[Deployment]) -> None:
@@ -1441,14 +1461,26 @@ def deployment_record_many(*, actor, rows: list[dict]) -> list[Deployment]:
     for environment in {row["environment"].pk: row["environment"] for row in cleaned}.values():
         require_perm(actor, "environments.add_deployment", environment)
     recorder = _recorder(actor)
-    deployments = [Deployment(**row, recorded_by=recorder) for row in cleaned]
+    # Made with the ids of what they refer to: setting related objects costs more than the insert, row for row.
+    deployments = [
+        Deployment(
+            **{key: value for key, value in row.items() if key not in _REFERENCES},
+            **{f"{key}_id": row[key].pk if row[key] is not None else None for key in _REFERENCES},
+            recorded_by_id=recorder.pk if recorder else None,
+        )
+        for row in cleaned
+    ]
     _saved_deployments(deployments)
     updated, _ = _update_components(deployments)
     per_environment: dict[str, int] = {}
     for row in cleaned:
         per_environment[row["environment"].name] = per_environment.get(row["environment"].name, 0) + 1
     environments = {row["environment"].pk: row["environment"] for row in cleaned}
-    subject = next(iter(environments.values())) if len(environments) == 1 else deployments[0]
+    if len(environments) == 1:
+        subject = next(iter(environments.values()))
+    else:
+        subject = deployments[0]
+        subject.system, subject.environment = cleaned[0]["system"], cleaned[0]["environment"]  # named in the event
     audit_record(
         actor,
         "deployment.recorded_in_bulk",

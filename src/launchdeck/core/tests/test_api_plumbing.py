@@ -13,6 +13,16 @@ from launchdeck.accounts.models import ApiToken
         (lambda api: api.post("/tokens", {"name": "a\u0000b"}), "name"),
         (lambda api: api.get("/users", {"search": "a\u0000"}), "search"),
         (lambda api: api.get("/users/ad%00min"), "username"),
+        (
+            lambda api: api.post(
+                "/deployments/bulk",
+                {
+                    "rows": [{"system": "Ledger", "environment": "SIT", "version": "1.0"}] * 3
+                    + [{"system": "Ledger", "environment": "SIT", "version": "1.\u00000"}]
+                },
+            ),
+            "rows.3.version",
+        ),
     ],
 )
 def test_nul_characters_are_a_422_naming_the_field(admin_user, api_as, call, field):
@@ -22,6 +32,12 @@ def test_nul_characters_are_a_422_naming_the_field(admin_user, api_as, call, fie
     assert response.status_code == 422, response.content
     assert field in [error["field"] for error in response.json()["errors"]]
     assert ApiToken.objects.count() == tokens
+
+
+def test_text_that_only_spells_the_escape_of_a_nul_character_is_accepted(admin_user, api_as):
+    response = api_as(admin_user).post("/tokens", {"name": "a\\u0000b"})
+    assert response.status_code == 201, response.content
+    assert ApiToken.objects.filter(name="a\\u0000b").exists()
 
 
 @pytest.mark.parametrize(

@@ -228,3 +228,36 @@ def test_the_version_matrix_flags_drift_from_production_and_the_release_target(a
     assert [column["name"] for column in only_sit["environments"]] == ["SIT 1"]
     assert api.get("/version-matrix", {"release": 999_999}).status_code == 422
     assert api.get("/version-matrix", {"system": [ledger.pk], "limit": 1}).json()["system_count"] == 1
+
+
+def test_a_pipeline_records_a_deployment_by_names_in_five_queries(api, ledger, sit):
+    """The hot path of a CI pipeline: the token (with user and roles), both names in one query, then the insert, the
+    component's move and the audit event. (The token's last use is written at most once a minute: the first call.)"""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    body = {"system": "Ledger", "environment": "sit 1", "version": "2.0.0", "source": "ci"}
+    assert api.post("/deployments", {**body, "external_id": "run-1"}).status_code == 201
+    with CaptureQueriesContext(connection) as captured:
+        response = api.post("/deployments", {**body, "version": "2.0.1", "external_id": "run-2"})
+    assert response.status_code == 201, response.json()
+    statements = [query["sql"] for query in captured.captured_queries if "SAVEPOINT" not in query["sql"]]
+    assert len(statements) == 5, statements
+    assert "UNION ALL" in statements[1]
+    assert EnvironmentComponent.objects.get(environment=sit, system=ledger).version == "2.0.1"
+
+
+def test_names_in_one_query_find_each_model_or_none(ledger, sit, service_manager):
+    from launchdeck.catalog.models import System
+    from launchdeck.environments import selectors
+    from launchdeck.environments.models import Environment
+    from launchdeck.releases.models import Release
+
+    release = ReleaseFactory(name="2026.04")
+    found = selectors.named_rows(
+        user=service_manager, names={System: " LEDGER ", Environment: "Sit 1", Release: "2026.04"}
+    )
+    assert (found[System].pk, found[Environment].pk, found[Release].pk) == (ledger.pk, sit.pk, release.pk)
+    assert found[Environment].status == sit.status and found[Environment].name == "SIT 1"
+    missing = selectors.named_rows(user=service_manager, names={System: "Nowhere", Environment: "SIT 1"})
+    assert missing[System] is None and missing[Environment].pk == sit.pk
