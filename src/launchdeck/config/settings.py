@@ -81,7 +81,10 @@ TEMPLATES = [
 
 
 def _database(url: str) -> dict:
-    """Parse a database URL; SQLite gets WAL, a busy timeout and IMMEDIATE transactions so writers queue."""
+    """Parse a database URL; SQLite gets WAL, a busy timeout and IMMEDIATE transactions so writers queue.
+
+    Each serving thread keeps its connection for up to a minute, on SQLite too: opening one (with its pragmas) for
+    every request cost more than the rest of a pipeline's call to record a deployment."""
     config = dj_database_url.parse(url, conn_max_age=60)
     if config["ENGINE"] == "django.db.backends.sqlite3":
         if config["NAME"] != ":memory:":
