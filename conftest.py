@@ -1,8 +1,17 @@
 """Fixtures shared by every test: users per role and API clients acting as them; what the PostgreSQL leg runs."""
 
+import os
+
 import pytest
+from hypothesis import settings
 
 from launchdeck.accounts.roles import Role
+
+# In CI, property tests draw the same examples on every run (the settings each test gives still apply): a run that
+# lands or not must not depend on the luck of the draw. Run locally, they explore new examples every time.
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI") == "true":
+    settings.load_profile("ci")
 
 # A test that asks for none of these cannot reach the database (pytest-django blocks it), so it behaves the same on
 # both legs: the PostgreSQL leg leaves it to the SQLite leg and says so.
