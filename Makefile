@@ -10,7 +10,8 @@ export LAUNCHDECK_DATA_DIR ?= $(CURDIR)/var
 LAUNCHDECK_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 export LAUNCHDECK_TEST_DATABASE_URL
 # The suite runs in parallel processes (pytest-xdist), one per core up to four; PYTEST_WORKERS= runs it in one.
-PYTEST_WORKERS ?= --numprocesses=auto --maxprocesses=4
+# Whole files go to one process each, so a module that loads a demo preset once for its tests loads it once per leg.
+PYTEST_WORKERS ?= --numprocesses=auto --maxprocesses=4 --dist=loadfile
 
 .PHONY: run test lint test-sqlite test-postgres assets install install-test chromium clean
 

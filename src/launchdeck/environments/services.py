@@ -1230,13 +1230,10 @@ def _write_component_versions(components: list[EnvironmentComponent]) -> None:
     component (`executemany`, which the drivers run without a round of Python work per row), where the ORM's
     `bulk_update` builds a CASE expression over every row."""
     connection = connections[EnvironmentComponent.objects.db]
-    quote, adapt = connection.ops.quote_name, connection.ops.adapt_datetimefield_value
-    column = {name: quote(EnvironmentComponent._meta.get_field(name).column) for name in _COMPONENT_COLUMNS}
+    adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
         cursor.executemany(
-            f"UPDATE {quote(EnvironmentComponent._meta.db_table)} "
-            f"SET {column['version']} = %s, {column['deployed_at']} = %s, {column['updated_at']} = %s "
-            f"WHERE {quote(EnvironmentComponent._meta.pk.column)} = %s",
+            _component_update_sql(connection, "{id} = %s"),
             [
                 (component.version, adapt(component.deployed_at), adapt(component.updated_at), component.pk)
                 for component in components
@@ -1306,7 +1303,19 @@ def deployment_record(
     return deployment
 
 
-_COMPONENT_COLUMNS = ("version", "deployed_at", "updated_at", "environment", "system")
+_COMPONENT_COLUMNS = ("id", "version", "deployed_at", "updated_at", "environment", "system")
+
+
+def _component_update_sql(connection, where: str) -> str:
+    """The UPDATE setting a component's version, deployment time and update time (parameters in that order), for the
+    rows `where` selects (columns named as {field}, its parameters after those three)."""
+    quote = connection.ops.quote_name
+    column = {name: quote(EnvironmentComponent._meta.get_field(name).column) for name in _COMPONENT_COLUMNS}
+    return (
+        f"UPDATE {quote(EnvironmentComponent._meta.db_table)} "
+        f"SET {column['version']} = %s, {column['deployed_at']} = %s, {column['updated_at']} = %s "
+        f"WHERE {where.format(**column)}"
+    )
 
 
 def _move_component(deployment: Deployment) -> bool:
@@ -1316,14 +1325,13 @@ def _move_component(deployment: Deployment) -> bool:
         return False
     # Written out in SQL: on a pipeline's hot path the ORM's building of this UPDATE cost several times running it.
     connection = connections[EnvironmentComponent.objects.db]
-    quote, adapt = connection.ops.quote_name, connection.ops.adapt_datetimefield_value
-    column = {name: quote(EnvironmentComponent._meta.get_field(name).column) for name in _COMPONENT_COLUMNS}
+    adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {quote(EnvironmentComponent._meta.db_table)} "
-            f"SET {column['version']} = %s, {column['deployed_at']} = %s, {column['updated_at']} = %s "
-            f"WHERE {column['environment']} = %s AND {column['system']} = %s "
-            f"AND ({column['deployed_at']} IS NULL OR {column['deployed_at']} <= %s)",
+            _component_update_sql(
+                connection,
+                "{environment} = %s AND {system} = %s AND ({deployed_at} IS NULL OR {deployed_at} <= %s)",
+            ),
             [
                 deployment.version,
                 adapt(deployment.deployed_at),
