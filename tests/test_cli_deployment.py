@@ -1,6 +1,9 @@
 """`launchdeck deployment record`, as a CI pipeline runs it: on the server itself, and against a server's API."""
 
 import contextlib
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -118,6 +121,32 @@ def test_server_mode_posts_to_the_api_with_a_token(capsys, live_server, make_use
     viewer_token = bearer_token_for(make_user(Role.VIEWER, username="watcher"))
     err = refused(capsys, *RECORD, "--server", live_server.url + "/", "--token", viewer_token)
     assert "(403)" in err
+    assert Deployment.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_pipeline_runner_needs_no_installation_of_its_own(live_server, make_user, tmp_path):
+    """On a runner with no settings at all (no secret key, no database, not even a working folder of Launchdeck's),
+    server mode records the deployment, and a usage mistake is shown by the command's own parser."""
+    SystemFactory(name="Ledger")
+    EnvironmentFactory(name="SIT 1")
+    token = bearer_token_for(make_user(Role.SERVICE_MANAGER, username="runner"))
+    bare = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "LAUNCHDECK_TOKEN": token}
+
+    def run(*argv):
+        command = [sys.executable, "-m", "launchdeck", *argv]
+        return subprocess.run(command, env=bare, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+
+    recorded = run(*RECORD, "--server", live_server.url, "--external-id", "run-9")
+    assert recorded.returncode == 0, recorded.stderr
+    deployment = Deployment.objects.get(external_id="run-9")
+    assert recorded.stdout.startswith(f"Recorded deployment {deployment.pk}: Ledger 2.0.0 to SIT 1 at ")
+    assert deployment.recorded_by.username == "runner"
+
+    mistaken = run("deployment", "record", "--system", "Ledger", "--version", "2.0.1", "--server", live_server.url)
+    assert mistaken.returncode == 2
+    assert "the following arguments are required: --environment" in mistaken.stderr
+    assert "SECRET_KEY" not in mistaken.stderr
     assert Deployment.objects.count() == 1
 
 

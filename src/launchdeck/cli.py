@@ -13,6 +13,9 @@ def main(argv: list[str] | None = None) -> None:
     if not argv or argv in (["-h"], ["--help"]):
         print(USAGE)
         return
+    if _records_on_a_server(argv):
+        _record_on_a_server(argv)
+        return
     import django
     from django.core.management import execute_from_command_line
 
@@ -21,6 +24,31 @@ def main(argv: list[str] | None = None) -> None:
 
     with audit_context("cli", operator=default_operator()):
         execute_from_command_line(["launchdeck", *argv])
+
+
+def _records_on_a_server(argv: list[str]) -> bool:
+    """Whether this is `deployment record` for a server's API: a pipeline runner's call, which needs nothing of this
+    installation (no settings, no secret key, no database)."""
+    if argv[:2] != ["deployment", "record"]:
+        return False
+    from django.core.management.base import CommandError
+
+    from launchdeck.environments.management.commands.deployment import Command
+
+    try:
+        options = Command().create_parser("launchdeck", "deployment").parse_args(argv[1:])
+    except CommandError:  # a usage mistake: shown as the command's parser shows it, without starting anything
+        return bool(os.environ.get("LAUNCHDECK_SERVER")) or any(
+            arg == "--server" or arg.startswith("--server=") for arg in argv
+        )
+    return bool(options.server)
+
+
+def _record_on_a_server(argv: list[str]) -> None:
+    from launchdeck.environments.management.commands.deployment import Command
+
+    # The checks would read this installation's settings; in server mode there is nothing here for them to check.
+    Command().run_from_argv(["launchdeck", "deployment", "--skip-checks", *argv[1:]])
 
 
 USAGE = """Launchdeck — enterprise release management.
