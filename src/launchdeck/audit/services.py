@@ -112,14 +112,15 @@ def update_audited(
     return instance
 
 
-def still_used(instance, uses: list[tuple[int, str]]) -> Conflict:
-    """The one refusal for deleting a row others still refer to: "X is still used by 2 projects and 1 spend row".
+def still_used(instance, uses: list[tuple[int, str]], remedy: str = "move or remove them first") -> Conflict:
+    """The one refusal for deleting a row others still refer to: "X is still used by 2 projects and 1 spend row",
+    then what to do instead (`remedy`).
 
     `uses` pairs a count with the label already in the right number; kinds counted zero are left out.
     """
     named = [f"{count} {label}" for count, label in uses if count]
     listed = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
-    return Conflict(f"{instance} is still used by {listed}; move or remove them first.")
+    return Conflict(f"{instance} is still used by {listed}; {remedy}.")
 
 
 def delete_audited(actor, instance, event_type: str) -> None:

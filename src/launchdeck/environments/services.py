@@ -12,7 +12,14 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from launchdeck.audit.services import audit_record, changed_fields, delete_audited, fields_of, update_audited
+from launchdeck.audit.services import (
+    audit_record,
+    changed_fields,
+    delete_audited,
+    fields_of,
+    still_used,
+    update_audited,
+)
 from launchdeck.catalog.models import Component, System
 from launchdeck.core.bulk import insert_all
 from launchdeck.core.errors import Conflict, PermissionDenied, ValidationFailed
@@ -239,11 +246,7 @@ def environment_delete(*, actor, environment: Environment) -> None:
         plural(environment.requests.count(), "environment request"),
     ]
     if any(count for count, _ in uses):
-        named = [f"{count} {label}" for count, label in uses if count]
-        listed = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
-        raise Conflict(
-            f"{environment} has {listed}, so it cannot be deleted; set its status to decommissioned instead."
-        )
+        raise still_used(environment, uses, remedy="set its status to decommissioned instead")
     delete_audited(actor, environment, "environment.deleted")
 
 

@@ -169,7 +169,7 @@ def test_deleting_an_environment_with_bookings_or_deployments_is_a_conflict(api,
         response = api.delete(f"/environments/{environment.pk}")
     assert response.status_code == 409
     assert response.json()["detail"] == (
-        "SIT 1 has 1 booking and 1 deployment, so it cannot be deleted; set its status to decommissioned instead."
+        "SIT 1 is still used by 1 booking and 1 deployment; set its status to decommissioned instead."
     )
 
 

@@ -254,12 +254,15 @@ def test_an_unused_environment_can_be_deleted(environment_manager, events):
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        (lambda env: EnvironmentBookingFactory(environment=env), "SIT 1 has 1 booking, so it cannot be deleted"),
+        (
+            lambda env: EnvironmentBookingFactory(environment=env),
+            "SIT 1 is still used by 1 booking; set its status to decommissioned",
+        ),
         (
             lambda env: [DeploymentFactory(environment=env), DeploymentFactory(environment=env)],
-            "SIT 1 has 2 deployments, so it cannot be deleted",
+            "SIT 1 is still used by 2 deployments; set its status to decommissioned",
         ),
-        (lambda env: EnvironmentRequestFactory(environment=env), "SIT 1 has 1 environment request, so it cannot"),
+        (lambda env: EnvironmentRequestFactory(environment=env), "SIT 1 is still used by 1 environment request;"),
     ],
 )
 def test_an_environment_in_use_cannot_be_deleted_it_is_decommissioned(environment_manager, unchanged, make, message):
@@ -275,7 +278,7 @@ def test_the_refusal_to_delete_lists_every_use(environment_manager):
     environment = EnvironmentFactory(name="SIT 1")
     EnvironmentBookingFactory(environment=environment)
     DeploymentFactory(environment=environment)
-    with pytest.raises(Conflict, match="SIT 1 has 1 booking and 1 deployment, so it cannot be deleted"):
+    with pytest.raises(Conflict, match="SIT 1 is still used by 1 booking and 1 deployment; set its status"):
         services.environment_delete(actor=environment_manager, environment=environment)
 
 
