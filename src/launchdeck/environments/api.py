@@ -465,11 +465,7 @@ def update_booking(request: HttpRequest, booking_id: BookingPathId, payload: Boo
 
 def _booking_action(request, booking_id: int, payload: BookingActionIn, action: str):
     booking = _booking(request, booking_id)
-    service = getattr(services, f"booking_{action}")
-    if action in ("approve", "reject", "cancel"):
-        service(actor=request.auth, booking=booking, version=payload.version, note=payload.note)
-    else:
-        service(actor=request.auth, booking=booking, version=payload.version)
+    services.booking_act(actor=request.auth, booking=booking, action=action, version=payload.version, note=payload.note)
     return _booking(request, booking_id)
 
 

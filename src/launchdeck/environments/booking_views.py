@@ -83,8 +83,8 @@ def _actions(user, booking: EnvironmentBooking) -> list[dict]:
                     "release": "btn-outline-primary",
                     "cancel": "btn-outline-danger",
                 }[name],
-                "note": name in ("approve", "reject", "cancel"),
-                "note_required": name == "reject",
+                "note": step.takes_note,
+                "note_required": step.needs_note,
                 "url": reverse(f"environments:booking_{name}", args=[booking.pk]),
             }
         )
@@ -261,10 +261,8 @@ def _act(request, pk: int, action: str):
     booking = selectors.booking_get(user=request.user, pk=pk)
     form = DecisionForm(request.POST)
     note = form.cleaned_data.get("note", "") if form.is_valid() else ""
-    service = getattr(services, f"booking_{action}")
-    kwargs = {"note": note} if action in ("approve", "reject", "cancel") else {}
     try:
-        service(actor=request.user, booking=booking, **kwargs)
+        services.booking_act(actor=request.user, booking=booking, action=action, note=note)
     except DomainError as exc:
         messages.error(request, exc.detail)
     else:

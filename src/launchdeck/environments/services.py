@@ -395,6 +395,8 @@ class BookingTransition:
     permission: str
     event_type: str
     own_only: bool = True  # people who may not approve bookings may take this step only on their own bookings
+    takes_note: bool = False  # the step keeps a note (the decision's, or why it was cancelled)
+    needs_note: bool = False  # ... and refuses to be taken without one
 
 
 # THE transition table of bookings: every status change goes through one of these.
@@ -405,6 +407,7 @@ BOOKING_TRANSITIONS: dict[str, BookingTransition] = {
         "environments.approve_environmentbooking",
         "booking.approved",
         own_only=False,
+        takes_note=True,
     ),
     "reject": BookingTransition(
         (BookingStatus.REQUESTED, BookingStatus.APPROVED),
@@ -412,6 +415,8 @@ BOOKING_TRANSITIONS: dict[str, BookingTransition] = {
         "environments.approve_environmentbooking",
         "booking.rejected",
         own_only=False,
+        takes_note=True,
+        needs_note=True,
     ),
     "activate": BookingTransition(
         (BookingStatus.APPROVED,), BookingStatus.ACTIVE, "environments.change_environmentbooking", "booking.activated"
@@ -424,6 +429,7 @@ BOOKING_TRANSITIONS: dict[str, BookingTransition] = {
         BookingStatus.CANCELLED,
         "environments.change_environmentbooking",
         "booking.cancelled",
+        takes_note=True,
     ),
 }
 
@@ -662,6 +668,8 @@ _DONE_WORDS = {
 def _transition(actor, booking: EnvironmentBooking, action: str, *, version: int | None, note: str = "") -> None:
     step = BOOKING_TRANSITIONS[action]
     require_perm(actor, step.permission, booking)
+    if step.needs_note and not note:
+        raise ValidationFailed.field("note", f"Say why the booking is {_DONE_WORDS[action]}.")
     if step.own_only:
         _require_own_or_manager(actor, booking, action)
     if booking.status not in step.sources:
@@ -727,12 +735,8 @@ def booking_approve(
 @transaction.atomic
 def booking_reject(*, actor, booking: EnvironmentBooking, note: str, version: int | None = None) -> EnvironmentBooking:
     """Reject a requested (or approved) booking, saying why; its window is free again."""
-    require_perm(actor, "environments.approve_environmentbooking", booking)
-    note = (note or "").strip()
-    if not note:
-        raise ValidationFailed.field("note", "Say why the booking is rejected.")
     _, fresh = _locked_booking(booking)
-    _transition(actor, fresh, "reject", version=version, note=note)
+    _transition(actor, fresh, "reject", version=version, note=(note or "").strip())
     return _sync(booking, fresh)
 
 
@@ -761,6 +765,22 @@ def booking_cancel(
     _, fresh = _locked_booking(booking)
     _transition(actor, fresh, "cancel", version=version, note=(note or "").strip())
     return _sync(booking, fresh)
+
+
+_BOOKING_STEPS = {
+    "approve": booking_approve,
+    "reject": booking_reject,
+    "activate": booking_activate,
+    "release": booking_release,
+    "cancel": booking_cancel,
+}
+
+
+def booking_act(*, actor, booking: EnvironmentBooking, action: str, version: int | None = None, note: str = ""):
+    """Take the step of `BOOKING_TRANSITIONS` named `action`, as the API's actions and the booking page's buttons do;
+    the note goes to the steps that keep one."""
+    extra = {"note": note} if BOOKING_TRANSITIONS[action].takes_note else {}
+    return _BOOKING_STEPS[action](actor=actor, booking=booking, version=version, **extra)
 
 
 def booking_move_for_phases(
