@@ -37,15 +37,9 @@
   var STRIP_TOP = 4;
   var STRIP_HEIGHT = 7;
 
-  function day(text) {
-    var parts = text.split("-");
-    return new Date(Number(parts[0]), Number(parts[1]) - 1, Number(parts[2]));
-  }
-  function dayAfter(text) {
-    var date = day(text);
-    date.setDate(date.getDate() + 1);
-    return date;
-  }
+  var day = window.LaunchdeckTimeline.day;
+  var dayAfter = window.LaunchdeckTimeline.dayAfter;
+  var element = window.LaunchdeckTimeline.element;
   function midday(text) {
     var date = day(text);
     date.setHours(12);
@@ -76,12 +70,6 @@
   }
   function capital(text) {
     return text.charAt(0).toUpperCase() + text.slice(1);
-  }
-  function element(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) { node.className = className; }
-    if (text !== undefined) { node.textContent = text; }
-    return node;
   }
   function svg(body) {
     return 'url("data:image/svg+xml,' + encodeURIComponent(

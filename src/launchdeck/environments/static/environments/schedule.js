@@ -19,21 +19,9 @@
     rejected: "Rejected", cancelled: "Cancelled",
   };
 
-  function day(text) {
-    var parts = text.split("-");
-    return new Date(Number(parts[0]), Number(parts[1]) - 1, Number(parts[2]));
-  }
-  function dayAfter(text) {
-    var date = day(text);
-    date.setDate(date.getDate() + 1);
-    return date;
-  }
-  function element(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) { node.className = className; }
-    if (text !== undefined) { node.textContent = text; }
-    return node;
-  }
+  var day = window.LaunchdeckTimeline.day;
+  var dayAfter = window.LaunchdeckTimeline.dayAfter;
+  var element = window.LaunchdeckTimeline.element;
   function escape(text) {
     return String(text).replace(/[&<>"']/g, function (c) {
       return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
