@@ -1,6 +1,5 @@
 """`launchdeck deployment record`, as a CI pipeline runs it: on the server itself, and against a server's API."""
 
-import contextlib
 import os
 import subprocess
 import sys
@@ -14,7 +13,7 @@ from launchdeck.catalog.tests.factories import SystemFactory
 from launchdeck.cli import main
 from launchdeck.environments.choices import EnvironmentStatus
 from launchdeck.environments.models import Deployment, EnvironmentComponent
-from launchdeck.environments.tests.conftest import environments_state
+from launchdeck.environments.tests import conftest as environments_fixtures
 from launchdeck.environments.tests.factories import EnvironmentFactory
 from launchdeck.releases.tests.factories import ReleaseFactory
 
@@ -36,18 +35,7 @@ def estate(db):
     return {"system": SystemFactory(name="Ledger"), "environment": EnvironmentFactory(name="SIT 1")}
 
 
-@pytest.fixture
-def unchanged(db):
-    """`with unchanged(): ...` asserts that the block left every environments row and the audit trail as they were."""
-
-    @contextlib.contextmanager
-    def check():
-        before = environments_state()
-        yield
-        assert environments_state() == before
-
-    return check
-
+unchanged = environments_fixtures.unchanged  # the app's own fixture: the block leaves every row as it was
 
 RECORD = ["deployment", "record", "--system", "ledger", "--environment", "sit 1", "--version", "2.0.0"]
 
