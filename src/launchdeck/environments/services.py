@@ -508,6 +508,24 @@ def _check_freezes(environment: Environment, starts_at, ends_at, release, *, pre
         raise Conflict(message, errors=[("starts_at", message)])
 
 
+def _check_fits(environment: Environment, starts_at, ends_at, usage, release, *, exclude=(), prefix: str = "") -> None:
+    """A window fits the environment: outside its booking freezes and within its capacity beside the other live
+    bookings (but those of `exclude`). Asked when a booking is requested, moved and approved."""
+    _check_freezes(environment, starts_at, ends_at, release, prefix=prefix)
+    clashing = selectors.booking_conflicts(
+        environment=environment, starts_at=starts_at, ends_at=ends_at, usage=usage, exclude=list(exclude)
+    )
+    if clashing:
+        raise booking_conflict_error(environment, clashing, prefix=prefix)
+
+
+def _clean_purpose(purpose: str) -> str:
+    purpose = (purpose or "").strip()
+    if len(purpose) > 200:
+        raise ValidationFailed.field("purpose", "The purpose has at most 200 characters.")
+    return purpose
+
+
 def _lock_environment(environment: Environment) -> Environment:
     """Lock the environment's row until the transaction ends: concurrent bookings of it check and write in turn."""
     return Environment.objects.select_for_update().get(pk=environment.pk)
@@ -556,9 +574,7 @@ def booking_request(
         raise ValidationFailed.field("occurrences", f"Book 1 to {MAX_OCCURRENCES} occurrences.")
     if repeat == Recurrence.NONE and occurrences != 1:
         raise ValidationFailed.field("occurrences", "Choose how the booking repeats to book more than one occurrence.")
-    purpose = (purpose or "").strip()
-    if len(purpose) > 200:
-        raise ValidationFailed.field("purpose", "The purpose has at most 200 characters.")
+    purpose = _clean_purpose(purpose)
     release = _release_of_phase(release, phase)
     environment = _lock_environment(environment)
     _check_bookable(environment)
@@ -573,11 +589,8 @@ def booking_request(
     for index, (start, end) in enumerate(windows, start=1):
         prefix = f"Occurrence {index} of {len(windows)} ({selectors.when(start)}): " if len(windows) > 1 else ""
         require_plausible_dates(starts_at=start.date(), ends_at=end.date())
-        _check_freezes(environment, start, end, release, prefix=prefix)
         # Occurrences already made in this call are rows by now, so a long weekly booking meets its own series.
-        clashing = selectors.booking_conflicts(environment=environment, starts_at=start, ends_at=end, usage=usage)
-        if clashing:
-            raise booking_conflict_error(environment, clashing, prefix=prefix)
+        _check_fits(environment, start, end, usage, release, prefix=prefix)
         booking = save(
             EnvironmentBooking(
                 environment=environment,
@@ -622,9 +635,7 @@ def booking_update(*, actor, booking: EnvironmentBooking, version: int | None = 
     before = snapshot(booking, BOOKING_FIELDS)
     bump_version(booking, version)
     if "purpose" in changes:
-        changes["purpose"] = changes["purpose"].strip()
-        if len(changes["purpose"]) > 200:
-            raise ValidationFailed.field("purpose", "The purpose has at most 200 characters.")
+        changes["purpose"] = _clean_purpose(changes["purpose"])
     assign(booking, changes)
     _check_usage(booking.usage)
     moved = (booking.starts_at, booking.ends_at, booking.usage) != (
@@ -635,16 +646,9 @@ def booking_update(*, actor, booking: EnvironmentBooking, version: int | None = 
     if moved:
         _check_window(booking.starts_at, booking.ends_at)
         _check_bookable(environment)
-        _check_freezes(environment, booking.starts_at, booking.ends_at, booking.release)
-        clashing = selectors.booking_conflicts(
-            environment=environment,
-            starts_at=booking.starts_at,
-            ends_at=booking.ends_at,
-            usage=booking.usage,
-            exclude=[booking.pk],
+        _check_fits(
+            environment, booking.starts_at, booking.ends_at, booking.usage, booking.release, exclude=[booking.pk]
         )
-        if clashing:
-            raise booking_conflict_error(environment, clashing)
         # Someone who could not approve the new window themselves (not a manager, or a manager moving their own
         # booking while self-approval is off) sends it back for approval.
         if booking.status == BookingStatus.APPROVED and not booking_may_approve(actor, booking):
@@ -718,16 +722,7 @@ def booking_approve(
         # Approval checks the window again as a new request would be checked: the environment may have been
         # decommissioned, or a booking freeze declared, since the booking was requested.
         _check_bookable(environment)
-        _check_freezes(environment, fresh.starts_at, fresh.ends_at, fresh.release_id)
-        clashing = selectors.booking_conflicts(
-            environment=environment,
-            starts_at=fresh.starts_at,
-            ends_at=fresh.ends_at,
-            usage=fresh.usage,
-            exclude=[fresh.pk],
-        )
-        if clashing:
-            raise booking_conflict_error(environment, clashing)
+        _check_fits(environment, fresh.starts_at, fresh.ends_at, fresh.usage, fresh.release_id, exclude=[fresh.pk])
     _transition(actor, fresh, "approve", version=version, note=(note or "").strip())
     return _sync(booking, fresh)
 
