@@ -96,9 +96,16 @@ def form_page(
 
 
 def delete_page(
-    request: HttpRequest, *, obj: Model, delete: Callable[[], None], done_url: str, cancel_url: str
+    request: HttpRequest,
+    *,
+    obj: Model,
+    delete: Callable[[], None],
+    done_url: str,
+    cancel_url: str,
+    template: str = "core/object_delete.html",
 ) -> HttpResponse:
-    """Ask to confirm, then call `delete()` (a service); a refusal (still in use) is shown, nothing is removed."""
+    """Ask to confirm (`template`, which may extend core/object_delete.html), then call `delete()` (a service); a
+    refusal (still in use) is shown, nothing is removed."""
     if request.method == "POST":
         try:
             delete()
@@ -107,7 +114,7 @@ def delete_page(
             return redirect(cancel_url)
         messages.success(request, f"{obj} is deleted.")
         return redirect(done_url)
-    return render(request, "core/object_delete.html", {"object": obj, "cancel_url": cancel_url})
+    return render(request, template, {"object": obj, "cancel_url": cancel_url})
 
 
 def detail_page(

@@ -276,18 +276,13 @@ def environment_edit(request, pk: int):
 def environment_delete(request, pk: int):
     """Delete an environment recorded by mistake; one that was used is decommissioned instead (the service says so)."""
     environment = selectors.environment_get(user=request.user, pk=pk)
-    if request.method != "POST":
-        return render(
-            request,
-            "environments/environment_delete.html",
-            {"object": environment, "cancel_url": environment.get_absolute_url()},
-        )
     return delete_page(
         request,
         obj=environment,
         delete=lambda: services.environment_delete(actor=request.user, environment=environment),
         done_url=reverse("environments:environment_list"),
         cancel_url=environment.get_absolute_url(),
+        template="environments/environment_delete.html",
     )
 
 
@@ -521,13 +516,11 @@ def environmentgroup_edit(request, pk: int):
 def environmentgroup_delete(request, pk: int):
     """Remove a group; its environments stay, in no group."""
     group = selectors.environment_group_get(user=request.user, pk=pk)
-    cancel_url = reverse("environments:environmentgroup_edit", args=[pk])
-    if request.method != "POST":
-        return render(request, "environments/environmentgroup_delete.html", {"object": group, "cancel_url": cancel_url})
     return delete_page(
         request,
         obj=group,
         delete=lambda: services.environment_group_delete(actor=request.user, group=group),
         done_url=reverse("environments:environmentgroup_list"),
-        cancel_url=cancel_url,
+        cancel_url=reverse("environments:environmentgroup_edit", args=[pk]),
+        template="environments/environmentgroup_delete.html",
     )
