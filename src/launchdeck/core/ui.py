@@ -50,13 +50,24 @@ def list_page(
     create_url: str | None = None,
     intro: str = "",
     chart: dict | None = None,
+    template: str = "core/object_list.html",
+    extra: Callable[[list], None] | None = None,
+    context: dict | None = None,
 ) -> HttpResponse:
-    """A searchable, filterable, paged table; htmx requests get just the table."""
+    """A searchable, filterable, paged table; htmx requests get just the table.
+
+    `template` may extend core/object_list.html (an app's sub-navigation, say) and `context` add to what it gets;
+    `extra(rows)` may add per-page data to the page's rows (one query for the page) before the cells are computed.
+    """
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    objects = list(page)
+    if extra:
+        extra(objects)
     rows = [
-        {"url": row.get_absolute_url(), "cells": [(column, column.value(row)) for column in columns]} for row in page
+        {"url": row.get_absolute_url(), "cells": [(column, column.value(row)) for column in columns]} for row in objects
     ]
     context = {
+        **(context or {}),
         "title": title,
         "intro": intro,
         "columns": columns,
@@ -66,8 +77,7 @@ def list_page(
         "create_url": create_url,
         "chart": chart,
     }
-    template = "core/partials/_object_table.html" if request.htmx else "core/object_list.html"
-    return render(request, template, context)
+    return render(request, "core/partials/_object_table.html" if request.htmx else template, context)
 
 
 def form_page(

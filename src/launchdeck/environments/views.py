@@ -4,15 +4,14 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.paginator import Paginator
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from launchdeck.catalog.models import Component, System
 from launchdeck.core.errors import DomainError, NotFound
-from launchdeck.core.ui import PAGE_SIZE, Column, delete_page, detail_page, form_page, parse_id
+from launchdeck.core.ui import Column, delete_page, detail_page, form_page, list_page, parse_id
 from launchdeck.environments import selectors, services
 from launchdeck.environments.choices import EnvironmentStatus
 from launchdeck.environments.forms import (
@@ -59,22 +58,6 @@ def _groups(user):
     return EnvironmentGroup.objects.restrict(user, "view").order_by("name")
 
 
-def _table_page(request, *, template: str, context: dict, queryset, columns: list[Column], extra=None):
-    """A paged table like `core.ui.list_page`, in an environments template (with the sub-navigation); htmx gets the
-    table only. `extra(rows)` may add per-page data (one query for the page) before the cells are computed."""
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = list(page)
-    if extra:
-        extra(rows)
-    table = [
-        {"url": row.get_absolute_url(), "cells": [(column, column.value(row)) for column in columns]} for row in rows
-    ]
-    context = {**context, "columns": columns, "rows": table, "page": page}
-    if request.htmx:
-        return render(request, "core/partials/_object_table.html", context)
-    return render(request, template, context)
-
-
 # Environments
 
 
@@ -111,17 +94,15 @@ def environment_list(request):
         Column("Owner team", lambda e: e.owner_team),
     ]
     may_add = request.user.has_perm("environments.add_environment")
-    return _table_page(
+    return list_page(
         request,
-        template="environments/environment_list.html",
-        context={
-            "title": "Environments",
-            "intro": "Production, test and data environments: what they are for, who owns them, how they are doing.",
-            "filters": filters,
-            "create_url": reverse("environments:environment_create") if may_add else None,
-        },
+        title="Environments",
+        intro="Production, test and data environments: what they are for, who owns them, how they are doing.",
+        filters=filters,
+        create_url=reverse("environments:environment_create") if may_add else None,
         queryset=environments,
         columns=columns,
+        template="environments/environment_list.html",
         extra=add_availability,
     )
 
@@ -461,17 +442,15 @@ def environmentgroup_list(request):
                 ),
             )
         )
-    return _table_page(
+    return list_page(
         request,
-        template="environments/environmentgroup_list.html",
-        context={
-            "title": "Environment groups",
-            "intro": "Lanes of environments planned together; the schedule groups environments by them.",
-            "search": search,
-            "create_url": reverse("environments:environmentgroup_create") if may_add else None,
-        },
+        title="Environment groups",
+        intro="Lanes of environments planned together; the schedule groups environments by them.",
+        create_url=reverse("environments:environmentgroup_create") if may_add else None,
         queryset=groups,
         columns=columns,
+        template="environments/environmentgroup_list.html",
+        context={"search": search},
     )
 
 
