@@ -45,6 +45,18 @@ def pytest_report_header(config):
 
 
 @pytest.fixture
+def today_is(monkeypatch):
+    """`today_is(date)`: from then on, the application's today (`timezone.localdate()`) is `date`; returns it."""
+    from django.utils import timezone
+
+    def freeze(day):
+        monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: day)
+        return day
+
+    return freeze
+
+
+@pytest.fixture
 def make_user(db):
     from launchdeck.accounts.tests.factories import UserFactory
 

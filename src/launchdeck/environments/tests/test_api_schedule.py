@@ -3,7 +3,6 @@
 import datetime
 
 import pytest
-from django.utils import timezone
 
 from launchdeck.config.api import api as ninja_api
 from launchdeck.environments.choices import BookingStatus
@@ -20,10 +19,9 @@ TODAY = datetime.date(2026, 3, 4)  # a Wednesday
 
 
 @pytest.fixture(autouse=True)
-def today(monkeypatch):
+def today(today_is):
     """The API's default windows count from 4 March 2026."""
-    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: TODAY)
-    return TODAY
+    return today_is(TODAY)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from launchdeck.accounts.roles import Role
 from launchdeck.environments.choices import RequestStatus
@@ -20,9 +19,8 @@ TODAY = D(2026, 3, 4)
 
 
 @pytest.fixture(autouse=True)
-def today(monkeypatch):
-    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: TODAY)
-    return TODAY
+def today(today_is):
+    return today_is(TODAY)
 
 
 @pytest.fixture
@@ -86,8 +84,8 @@ def test_the_preview_lists_the_requests_of_a_moved_phase_with_their_new_dates(ma
     ]
 
 
-def test_a_new_start_already_past_is_an_error(manager, ledger, team, monkeypatch):
-    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: D(2026, 3, 16))
+def test_a_new_start_already_past_is_an_error(manager, ledger, team, today_is):
+    today_is(D(2026, 3, 16))
     sit_request(ledger, team, sla_days=10, starts_on=D(2026, 3, 9))
     (section,) = impacts(manager, shift(ledger.sit, 1))
     ((item,),) = [section["items"]]

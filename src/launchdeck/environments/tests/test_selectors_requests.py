@@ -4,7 +4,6 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from launchdeck.core.errors import NotFound, ValidationFailed
 from launchdeck.environments import selectors
@@ -23,10 +22,9 @@ TODAY = D(2026, 3, 4)
 
 
 @pytest.fixture(autouse=True)
-def today(monkeypatch):
+def today(today_is):
     """The selectors see Wednesday 4 March 2026 as today."""
-    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: TODAY)
-    return TODAY
+    return today_is(TODAY)
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ TODAY = datetime.date(2026, 3, 1)
 
 
 @pytest.fixture(autouse=True)
-def today(monkeypatch):
-    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: TODAY)
+def today(monkeypatch, today_is):
+    today_is(TODAY)
     now = datetime.datetime(2026, 3, 1, 12, tzinfo=datetime.UTC)
     monkeypatch.setattr(timezone, "now", lambda: now)
     return TODAY

@@ -5,7 +5,6 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from launchdeck.environments.choices import MaskingStatus, RequestKind, RequestStatus
 from launchdeck.environments.models import EnvironmentRequest
@@ -22,9 +21,8 @@ TODAY = D(2026, 3, 4)
 
 
 @pytest.fixture(autouse=True)
-def today(monkeypatch):
-    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: TODAY)
-    return TODAY
+def today(today_is):
+    return today_is(TODAY)
 
 
 @pytest.fixture

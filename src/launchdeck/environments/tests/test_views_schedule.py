@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from launchdeck.environments import schedule_views
 from launchdeck.environments.choices import BookingStatus
@@ -25,10 +24,9 @@ TODAY = datetime.date(2026, 3, 4)
 
 
 @pytest.fixture(autouse=True)
-def today(monkeypatch):
+def today(today_is):
     """Every page sees Wednesday 4 March 2026 as today."""
-    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: TODAY)
-    return TODAY
+    return today_is(TODAY)
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import re
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from launchdeck.accounts.roles import Role
 from launchdeck.catalog.tests.factories import SystemFactory
@@ -31,10 +30,9 @@ TODAY = D(2026, 5, 14)
 
 
 @pytest.fixture(autouse=True)
-def today(monkeypatch):
+def today(today_is):
     """Every page and selector sees 14 May 2026 as today."""
-    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: TODAY)
-    return TODAY
+    return today_is(TODAY)
 
 
 @pytest.fixture

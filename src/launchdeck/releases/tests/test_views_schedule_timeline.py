@@ -11,7 +11,6 @@ import json
 import re
 
 import pytest
-from django.utils import timezone
 
 from launchdeck.accounts.roles import Role
 from launchdeck.audit.models import AuditEvent
@@ -34,9 +33,8 @@ APPLY = "/releases/schedule/apply/"
 
 
 @pytest.fixture(autouse=True)
-def today(monkeypatch):
-    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: TODAY)
-    return TODAY
+def today(today_is):
+    return today_is(TODAY)
 
 
 def text(response) -> str:
