@@ -1,4 +1,5 @@
-"""Fixtures for the environments app's tests: users of each role, and checks on what a call wrote."""
+"""Fixtures for the environments app's tests: users of each role, a system and an environment most tests use, and
+checks on what a call wrote."""
 
 import contextlib
 
@@ -6,6 +7,7 @@ import pytest
 
 from launchdeck.accounts.roles import Role
 from launchdeck.audit.models import AuditEvent
+from launchdeck.catalog.tests.factories import SystemFactory
 from launchdeck.environments.models import (
     Deployment,
     Environment,
@@ -15,6 +17,7 @@ from launchdeck.environments.models import (
     EnvironmentRequest,
     EnvironmentStatusChange,
 )
+from launchdeck.environments.tests.factories import EnvironmentFactory, EnvironmentStatusChangeFactory
 
 MODELS = (
     EnvironmentGroup,
@@ -55,6 +58,20 @@ def service_manager(make_user):
 def viewer(make_user):
     """Reads everything, changes nothing."""
     return make_user(Role.VIEWER, username="viewer")
+
+
+@pytest.fixture
+def ledger(db):
+    """A system called Ledger."""
+    return SystemFactory(name="Ledger")
+
+
+@pytest.fixture
+def sit(db):
+    """An SIT environment, SIT 1, that has been available for a year."""
+    environment = EnvironmentFactory(name="SIT 1")
+    EnvironmentStatusChangeFactory(environment=environment)
+    return environment
 
 
 def environments_state() -> dict:

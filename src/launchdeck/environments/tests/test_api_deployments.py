@@ -22,16 +22,6 @@ def api(api_as, service_manager):
     return api_as(service_manager)
 
 
-@pytest.fixture
-def ledger(db):
-    return SystemFactory(name="Ledger")
-
-
-@pytest.fixture
-def sit(db):
-    return EnvironmentFactory(name="SIT 1")
-
-
 def fields(response) -> list:
     return [error["field"] for error in response.json()["errors"]]
 

@@ -8,9 +8,7 @@ import pytest
 from launchdeck.environments.choices import MaskingStatus, RequestKind, RequestStatus
 from launchdeck.environments.models import EnvironmentRequest
 from launchdeck.environments.tests.factories import (
-    EnvironmentFactory,
     EnvironmentRequestFactory,
-    EnvironmentStatusChangeFactory,
 )
 from launchdeck.org.tests.factories import TeamFactory
 from launchdeck.releases.tests.factories import PhaseFactory
@@ -21,13 +19,6 @@ D = datetime.date
 @pytest.fixture
 def team(db):
     return TeamFactory(name="Env team", capacity_person_days_per_week=Decimal("2"))
-
-
-@pytest.fixture
-def sit(db):
-    environment = EnvironmentFactory(name="SIT 1")
-    EnvironmentStatusChangeFactory(environment=environment)
-    return environment
 
 
 def body(team, sit, **fields) -> dict:

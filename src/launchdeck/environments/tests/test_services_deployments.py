@@ -21,16 +21,6 @@ from launchdeck.environments.tests.factories import (
 from launchdeck.releases.tests.factories import ReleaseFactory
 
 
-@pytest.fixture
-def ledger(db):
-    return SystemFactory(name="Ledger")
-
-
-@pytest.fixture
-def sit(db):
-    return EnvironmentFactory(name="SIT 1")
-
-
 def record(actor, system, environment, version="2.0.0", **values):
     return services.deployment_record(actor=actor, system=system, environment=environment, version=version, **values)
 

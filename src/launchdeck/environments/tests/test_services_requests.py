@@ -20,7 +20,6 @@ from launchdeck.environments.tests.factories import (
     EnvironmentBookingFactory,
     EnvironmentFactory,
     EnvironmentRequestFactory,
-    EnvironmentStatusChangeFactory,
     at,
 )
 from launchdeck.org.models import Calendar, CalendarClosure
@@ -34,14 +33,6 @@ D = datetime.date
 @pytest.fixture
 def team(db):
     return TeamFactory(name="Environment team", capacity_person_days_per_week=Decimal("10"))
-
-
-@pytest.fixture
-def sit(db):
-    """An SIT environment that has been available for a year."""
-    environment = EnvironmentFactory(name="SIT 1")
-    EnvironmentStatusChangeFactory(environment=environment)
-    return environment
 
 
 @pytest.fixture

@@ -17,16 +17,6 @@ from launchdeck.releases.models import ReleaseSystem
 from launchdeck.releases.tests.factories import ReleaseFactory
 
 
-@pytest.fixture
-def ledger(db):
-    return SystemFactory(name="Ledger")
-
-
-@pytest.fixture
-def sit(db):
-    return EnvironmentFactory(name="SIT 1")
-
-
 def signed_in(client, user):
     client.force_login(user)
     return client

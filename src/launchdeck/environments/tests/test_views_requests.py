@@ -9,9 +9,7 @@ from django.urls import reverse
 from launchdeck.environments.choices import MaskingStatus, RequestKind, RequestStatus
 from launchdeck.environments.models import EnvironmentRequest
 from launchdeck.environments.tests.factories import (
-    EnvironmentFactory,
     EnvironmentRequestFactory,
-    EnvironmentStatusChangeFactory,
 )
 from launchdeck.org.tests.factories import TeamFactory
 from launchdeck.releases.tests.factories import PhaseFactory
@@ -28,13 +26,6 @@ def today(today_is):
 @pytest.fixture
 def team(db):
     return TeamFactory(name="Env team", capacity_person_days_per_week=Decimal("2"))
-
-
-@pytest.fixture
-def sit(db):
-    environment = EnvironmentFactory(name="SIT 1")
-    EnvironmentStatusChangeFactory(environment=environment)
-    return environment
 
 
 def text(response) -> str:
