@@ -107,10 +107,6 @@ def assign(instance: models.Model, changes: dict[str, Any]) -> None:
         setattr(instance, name, value)
 
 
-def _is_optional_text(field) -> bool:
-    return isinstance(field, (models.CharField, models.TextField)) and field.blank and not field.null
-
-
 def _concrete_field(instance: models.Model, name: str):
     try:
         return instance._meta.get_field(name)
