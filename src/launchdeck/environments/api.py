@@ -725,7 +725,7 @@ def _deployment_reference(request, model, pk: int | None, name: str | None, *, f
     if name is not None:
         found = named[model]
         if found is None:
-            raise ValidationFailed.field(field, f"No {field} named {name.strip()!r}.")
+            raise ValidationFailed.field(field, selectors.unknown_name(field, name))
         return found
     if field == "release":
         return None

@@ -807,6 +807,12 @@ def deployment_list(
     return deployments.order_by("-deployed_at", "-pk")
 
 
+def unknown_name(field: str, name: str) -> str:
+    """The one wording of a deployment naming a system, environment or release the caller has none of (or may not
+    see): for single calls, bulk rows and the CLI alike."""
+    return f"No {field} named {name.strip()!r}."
+
+
 def named_row(*, user, model, name: str):
     """The system, environment or release a deployment names, in any case, among those the user may see; or None."""
     return named_rows(user=user, names={model: name})[model]

@@ -1405,7 +1405,7 @@ def _bulk_resolve(value, known: dict, field: str):
         return value, None
     if isinstance(value, str):
         obj = known.get(value.strip().lower())
-        return obj, None if obj else f"No {field} named {value.strip()!r}."
+        return obj, None if obj else selectors.unknown_name(field, value)
     if isinstance(value, int) and not isinstance(value, bool):
         obj = known.get(value)
         return obj, None if obj else f"No {field} with id {value}."

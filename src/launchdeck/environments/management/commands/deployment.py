@@ -115,7 +115,7 @@ class Command(BaseCommand):
         def named(model, name: str, label: str):
             found = selectors.named_row(user=None, model=model, name=name)
             if found is None:
-                raise CommandError(f"{label}: No {label} named {name.strip()!r}.")
+                raise CommandError(f"{label}: {selectors.unknown_name(label, name)}")
             return found
 
         deployed_at = None
