@@ -3,6 +3,7 @@
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from launchdeck.accounts.models import ApiToken, RoleAssignment, User
+from launchdeck.core.errors import ValidationFailed
 
 
 def user_list(
@@ -29,6 +30,17 @@ def user_list(
 def user_get(*, user, username: str) -> User:
     """One user by username, or NotFound."""
     return user_list(user=user).get_visible(username=username)
+
+
+def user_named(*, viewer, username: str | None, field: str) -> User | None:
+    """The user an input field names by username, among those `viewer` may see; None for no name; a 422 on `field`
+    for a name that matches no one."""
+    if not username:
+        return None
+    found = User.objects.restrict(viewer).filter(username=username).first()
+    if found is None:
+        raise ValidationFailed.field(field, f"No user named {username!r}.")
+    return found
 
 
 def users_by_role(*, user) -> dict[str, int]:

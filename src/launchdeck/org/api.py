@@ -5,7 +5,7 @@ from django.http import HttpRequest
 from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from launchdeck.accounts.models import User
+from launchdeck.accounts.selectors import user_named
 from launchdeck.core.api import ERROR_RESPONSES, READ_RESPONSES, Id, Pagination, apply_sort, referenced, referenced_all
 from launchdeck.core.errors import NotFound, ValidationFailed
 from launchdeck.org import selectors, services
@@ -64,15 +64,8 @@ def _refs(request, data: dict) -> dict:
         data["teams"] = referenced_all(Team.objects.restrict(user), data.pop("team_ids"), field="team_ids")
     if "username" in data:
         username = data.pop("username")
-        data["user"] = _visible_user(user, username) if username else None
+        data["user"] = user_named(viewer=user, username=username, field="username")
     return data
-
-
-def _visible_user(viewer, username: str) -> User:
-    found = User.objects.restrict(viewer).filter(username=username).first()
-    if found is None:
-        raise ValidationFailed.field("username", f"No user named {username!r}.")
-    return found
 
 
 # Calendars

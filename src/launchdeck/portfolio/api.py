@@ -5,7 +5,7 @@ from django.http import HttpRequest
 from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from launchdeck.accounts.models import User
+from launchdeck.accounts.selectors import user_named
 from launchdeck.core.api import ERROR_RESPONSES, MAX_ID, READ_RESPONSES, Id, Pagination, apply_sort, referenced
 from launchdeck.core.errors import ValidationFailed
 from launchdeck.org.models import Department, Team
@@ -131,15 +131,6 @@ class RegisterItemFilter(Schema):
     sort: str | None = SORT
 
 
-def _user_named(request, username: str | None, field: str):
-    if not username:
-        return None
-    found = User.objects.restrict(request.auth).filter(username=username).first()
-    if found is None:
-        raise ValidationFailed.field(field, f"No user named {username!r}.")
-    return found
-
-
 def _refs(request, data: dict, required: dict[str, str] | None = None) -> dict:
     """Swap the `<name>_id` fields (and `owner`) of an input for the rows they name, checking the caller sees them."""
     user = request.auth
@@ -159,7 +150,7 @@ def _refs(request, data: dict, required: dict[str, str] | None = None) -> dict:
         if key in data:
             data[name] = referenced(model.objects.restrict(user), data.pop(key), field=key)
     if "owner" in data:
-        data["owner"] = _user_named(request, data["owner"], "owner")
+        data["owner"] = user_named(viewer=request.auth, username=data["owner"], field="owner")
     return data
 
 
@@ -256,7 +247,7 @@ def get_portfolio_view(
 def list_initiatives(request: HttpRequest, filters: Query[InitiativeFilter]):
     """Initiatives with budget against planned, actual and forecast spend; filter by portfolio (or a whole subtree
     with `within`), department, status, owner, over budget or `search`."""
-    owner = _user_named(request, filters.owner, "owner") if filters.owner else None
+    owner = user_named(viewer=request.auth, username=filters.owner, field="owner")
     within = referenced(Portfolio.objects.restrict(request.auth), filters.within, field="within")
     initiatives = selectors.initiative_list(
         user=request.auth,

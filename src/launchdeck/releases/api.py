@@ -16,7 +16,7 @@ from django.utils import timezone
 from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from launchdeck.accounts.models import User
+from launchdeck.accounts.selectors import user_named
 from launchdeck.catalog.models import System
 from launchdeck.core.api import (
     ERROR_RESPONSES,
@@ -199,15 +199,6 @@ def _fields_as_sent(*sent: str, renamed: dict[str, str] | None = None):
 # Ids to rows
 
 
-def _user_named(request, username: str | None, field: str = "owner"):
-    if not username:
-        return None
-    found = User.objects.restrict(request.auth).filter(username=username).first()
-    if found is None:
-        raise ValidationFailed.field(field, f"No user named {username!r}.")
-    return found
-
-
 REFERENCES = {
     "template_id": ("template", ReleaseTemplate),
     "portfolio_id": ("portfolio", Portfolio),
@@ -227,7 +218,7 @@ def _refs(request, data: dict, required: dict[str, str] | None = None) -> dict:
         if key in data:
             data[name] = referenced(model.objects.restrict(request.auth), data.pop(key), field=key)
     if "owner" in data:
-        data["owner"] = _user_named(request, data["owner"])
+        data["owner"] = user_named(viewer=request.auth, username=data["owner"], field="owner")
     if "environment_type" in data and data["environment_type"] is None:
         data["environment_type"] = ""
     return data
