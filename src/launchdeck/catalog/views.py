@@ -9,6 +9,7 @@ from launchdeck.catalog.choices import Direction
 from launchdeck.catalog.forms import ComponentForm, DependencyForm, SystemFilterForm, SystemForm
 from launchdeck.catalog.models import System
 from launchdeck.core.errors import DomainError, NotFound
+from launchdeck.core.forms import without_version
 from launchdeck.core.ui import Column, delete_page, detail_page, form_page, list_page
 from launchdeck.org.models import Team
 
@@ -108,9 +109,7 @@ def system_create(request):
         request,
         form=_system_form(request),
         title="New system",
-        save=lambda data: services.system_create(
-            actor=request.user, **{key: value for key, value in data.items() if key != "version"}
-        ),
+        save=lambda data: services.system_create(actor=request.user, **without_version(data)),
         success="System {object} is added to the catalogue.",
         cancel_url=reverse("catalog:system_list"),
     )

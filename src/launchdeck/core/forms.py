@@ -48,3 +48,8 @@ def add_domain_error(form: forms.Form, exc: DomainError) -> None:
             unplaced = True
     if unplaced:
         form.add_error(None, exc.detail)
+
+
+def without_version(data: dict) -> dict:
+    """A form's cleaned data for a create service: the optimistic-locking `version` field left out."""
+    return {key: value for key, value in data.items() if key != "version"}

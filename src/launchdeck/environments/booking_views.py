@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from launchdeck.core.errors import DomainError, ValidationFailed
+from launchdeck.core.forms import without_version
 from launchdeck.core.services import is_plausible_date
 from launchdeck.core.ui import PAGE_SIZE, form_page, parse_id
 from launchdeck.environments import rules, selectors, services
@@ -212,7 +213,7 @@ def booking_create(request):
     form = BookingForm(request.POST or None, initial=_prefill(request), user=request.user)
 
     def save(data):
-        data = {key: value for key, value in data.items() if key != "version"}
+        data = without_version(data)
         made = services.booking_request(actor=request.user, **data)
         if len(made) > 1:
             messages.info(request, f"{len(made)} occurrences are booked.")

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from launchdeck.core.errors import DomainError
+from launchdeck.core.forms import without_version
 from launchdeck.core.ui import PAGE_SIZE, form_page, parse_id
 from launchdeck.environments import selectors, services
 from launchdeck.environments.choices import OPEN_REQUEST_STATUSES, MaskingStatus, RequestStatus
@@ -153,7 +154,7 @@ def request_create(request):
     """Ask a team for environment work."""
 
     def save(data):
-        data = {key: value for key, value in data.items() if key != "version"}
+        data = without_version(data)
         return services.environment_request_create(actor=request.user, **data)
 
     return form_page(

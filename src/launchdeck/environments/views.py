@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from launchdeck.catalog.models import Component, System
 from launchdeck.core.errors import DomainError, NotFound
+from launchdeck.core.forms import without_version
 from launchdeck.core.ui import Column, delete_page, detail_page, form_page, list_page, parse_id
 from launchdeck.environments import selectors, services
 from launchdeck.environments.choices import EnvironmentStatus
@@ -214,9 +215,7 @@ def environment_create(request):
         form=_environment_form(request),
         title="New environment",
         template="environments/environment_form.html",
-        save=lambda data: services.environment_create(
-            actor=request.user, **{key: value for key, value in data.items() if key != "version"}
-        ),
+        save=lambda data: services.environment_create(actor=request.user, **without_version(data)),
         success="Environment {object} is added to the inventory.",
         cancel_url=reverse("environments:environment_list"),
     )

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 
 from launchdeck.accounts.models import User
 from launchdeck.core.errors import DomainError
+from launchdeck.core.forms import without_version
 from launchdeck.core.ui import Column, delete_page, detail_page, form_page, list_page
 from launchdeck.org import selectors, services
 from launchdeck.org.calendars import working_calendar
@@ -88,7 +89,7 @@ def department_create(request):
         request,
         form=form,
         title="New department",
-        save=lambda data: services.department_create(actor=request.user, **_without_version(data)),
+        save=lambda data: services.department_create(actor=request.user, **without_version(data)),
         success="Department {object} is created.",
         cancel_url=reverse("org:department_list"),
     )
@@ -201,7 +202,7 @@ def team_create(request):
         request,
         form=_team_form(request, initial={"department": request.GET.get("department")}),
         title="New team",
-        save=lambda data: services.team_create(actor=request.user, **_without_version(data)),
+        save=lambda data: services.team_create(actor=request.user, **without_version(data)),
         success="Team {object} is created.",
         cancel_url=reverse("org:team_list"),
     )
@@ -303,7 +304,7 @@ def person_create(request):
         request,
         form=_person_form(request, initial={"teams": request.GET.getlist("team")}),
         title="New person",
-        save=lambda data: services.person_create(actor=request.user, **_without_version(data)),
+        save=lambda data: services.person_create(actor=request.user, **without_version(data)),
         success="{object} is added.",
         cancel_url=reverse("org:person_list"),
     )
@@ -406,7 +407,7 @@ def calendar_create(request):
         request,
         form=CalendarForm(request.POST or None),
         title="New working calendar",
-        save=lambda data: services.calendar_create(actor=request.user, **_without_version(data)),
+        save=lambda data: services.calendar_create(actor=request.user, **without_version(data)),
         success="Calendar {object} is created.",
         cancel_url=reverse("org:calendar_list"),
     )
@@ -463,7 +464,3 @@ def calendar_closure_add(request, pk: int):
         else:
             messages.success(request, f"Closure {form.cleaned_data['name']} is added.")
     return redirect(calendar.get_absolute_url())
-
-
-def _without_version(data: dict) -> dict:
-    return {key: value for key, value in data.items() if key != "version"}

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from launchdeck.accounts.models import User
 from launchdeck.core.errors import DomainError
+from launchdeck.core.forms import without_version
 from launchdeck.core.ui import PAGE_SIZE, Column, delete_page, detail_page, form_page, list_page
 from launchdeck.org.models import Department, Team
 from launchdeck.portfolio import charts, selectors, services
@@ -40,10 +41,6 @@ def _may(request, permission: str, url: str) -> str | None:
 
 def _visible(model, user):
     return model.objects.restrict(user, "view")
-
-
-def _without_version(data: dict) -> dict:
-    return {key: value for key, value in data.items() if key != "version"}
 
 
 def _apply(request, action, success: str) -> bool:
@@ -184,7 +181,7 @@ def portfolio_create(request):
         request,
         form=_portfolio_form(request, initial={"parent": request.GET.get("parent")}),
         title="New portfolio",
-        save=lambda data: services.portfolio_create(actor=request.user, **_without_version(data)),
+        save=lambda data: services.portfolio_create(actor=request.user, **without_version(data)),
         success="Portfolio {object} is created.",
         cancel_url=reverse("portfolio:portfolio_list"),
     )
@@ -388,7 +385,7 @@ def initiative_create(request):
         request,
         form=_initiative_form(request, initial={"portfolio": request.GET.get("portfolio")}),
         title="New initiative",
-        save=lambda data: services.initiative_create(actor=request.user, **_without_version(data)),
+        save=lambda data: services.initiative_create(actor=request.user, **without_version(data)),
         success="Initiative {object} is created.",
         cancel_url=reverse("portfolio:initiative_list"),
     )
@@ -493,7 +490,7 @@ def allocation_create(request, pk: int):
     initiative = selectors.initiative_get(user=request.user, pk=pk)
     form = AllocationForm(request.POST, teams=_visible(Team, request.user))
     if form.is_valid():
-        data = _without_version(form.cleaned_data)
+        data = without_version(form.cleaned_data)
         _apply(
             request,
             lambda: services.allocation_create(actor=request.user, initiative=initiative, **data),
@@ -652,7 +649,7 @@ def project_create(request):
         request,
         form=_project_form(request, initial={"initiative": request.GET.get("initiative")}),
         title="New project",
-        save=lambda data: services.project_create(actor=request.user, **_without_version(data)),
+        save=lambda data: services.project_create(actor=request.user, **without_version(data)),
         success="Project {object} is created.",
         cancel_url=reverse("portfolio:project_list"),
     )
@@ -811,7 +808,7 @@ def registeritem_create(request):
         request,
         form=_register_form(request, initial=initial),
         title="New register item",
-        save=lambda data: services.register_item_create(actor=request.user, **_without_version(data)),
+        save=lambda data: services.register_item_create(actor=request.user, **without_version(data)),
         success="{object} is recorded.",
         cancel_url=reverse("portfolio:registeritem_list"),
     )

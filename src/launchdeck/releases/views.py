@@ -20,7 +20,7 @@ from launchdeck.accounts.models import User
 from launchdeck.accounts.roles import Role, role_label
 from launchdeck.catalog.models import System
 from launchdeck.core.errors import DomainError, NotFound
-from launchdeck.core.forms import add_domain_error
+from launchdeck.core.forms import add_domain_error, without_version
 from launchdeck.core.ui import PAGE_SIZE, Column, delete_page, detail_page, form_page, list_page
 from launchdeck.org.calendars import working_calendar
 from launchdeck.org.models import Calendar, Department
@@ -592,11 +592,6 @@ def release_report(request, pk: int):
 # Phases, milestones and gates of a release
 
 
-def _without_version(data: dict) -> dict:
-    """A form's cleaned data for a create service: the optimistic-locking `version` field left out."""
-    return {key: value for key, value in data.items() if key != "version"}
-
-
 def _phase_choices(release):
     return release.phases.order_by("position", "planned_start")
 
@@ -613,7 +608,7 @@ def phase_create(request, pk: int):
         request,
         form=form,
         title=f"New phase of {release}",
-        save=lambda data: services.phase_create(actor=request.user, release=release, **_without_version(data)),
+        save=lambda data: services.phase_create(actor=request.user, release=release, **without_version(data)),
         success="Phase {object.name} is added.",
         done_url=_release_tab(release, "phases"),
         cancel_url=_release_tab(release, "phases"),
@@ -681,7 +676,7 @@ def milestone_create(request, pk: int):
         request,
         form=form,
         title=f"New milestone of {release}",
-        save=lambda data: services.milestone_create(actor=request.user, release=release, **_without_version(data)),
+        save=lambda data: services.milestone_create(actor=request.user, release=release, **without_version(data)),
         success="Milestone {object.name} is added.",
         done_url=_release_tab(release, "milestones"),
         cancel_url=_release_tab(release, "milestones"),
@@ -746,7 +741,7 @@ def gate_create(request, pk: int):
         request,
         form=form,
         title=f"New gate of {release}",
-        save=lambda data: services.gate_create(actor=request.user, release=release, **_without_version(data)),
+        save=lambda data: services.gate_create(actor=request.user, release=release, **without_version(data)),
         success="Gate {object.name} is added.",
         done_url=_release_tab(release, "gates"),
         cancel_url=_release_tab(release, "gates"),
@@ -1466,7 +1461,7 @@ def template_create(request):
         request,
         form=TemplateForm(request.POST or None, initial={"is_active": True}),
         title="New release template",
-        save=lambda data: services.template_create(actor=request.user, **_without_version(data)),
+        save=lambda data: services.template_create(actor=request.user, **without_version(data)),
         success="Template {object} is created: add its phases, milestones and gates.",
         cancel_url=reverse("releases:template_list"),
     )
@@ -1545,7 +1540,7 @@ def phasetemplate_create(request, pk: int):
         template=template,
         form=PhaseTemplateForm(request.POST or None, initial={"is_required": True, "test_effort_days": 0}),
         title=f"Add a phase to {template}",
-        save=lambda data: services.phase_template_add(actor=request.user, template=template, **_without_version(data)),
+        save=lambda data: services.phase_template_add(actor=request.user, template=template, **without_version(data)),
         success="The phase is added.",
     )
 
@@ -1606,7 +1601,7 @@ def milestonetemplate_create(request, pk: int):
         form=MilestoneTemplateForm(request.POST or None, phases=_template_phase_choices(template)),
         title=f"Add a milestone to {template}",
         save=lambda data: services.milestone_template_add(
-            actor=request.user, template=template, **_without_version(data)
+            actor=request.user, template=template, **without_version(data)
         ),
         success="The milestone is added.",
     )
@@ -1664,7 +1659,7 @@ def gatetemplate_create(request, pk: int):
         template=template,
         form=form,
         title=f"Add a gate to {template}",
-        save=lambda data: services.gate_template_add(actor=request.user, template=template, **_without_version(data)),
+        save=lambda data: services.gate_template_add(actor=request.user, template=template, **without_version(data)),
         success="The gate is added.",
     )
 
@@ -1815,7 +1810,7 @@ def freezewindow_create(request):
         request,
         form=_freeze_form(request),
         title="New freeze window",
-        save=lambda data: services.freeze_create(actor=request.user, **_without_version(data)),
+        save=lambda data: services.freeze_create(actor=request.user, **without_version(data)),
         success="Freeze window {object} is created.",
         cancel_url=reverse("releases:freezewindow_list"),
         template="releases/freezewindow_form.html",
